@@ -1,0 +1,82 @@
+"""Segmentation scores: the original protocol, the standard 3-D Dice, and the paired t-test.
+
+The original (base_executor.test_modality) scores each test volume by the mean over its slices
+of (2 sum(y p) + 0.1) / (sum(y) + sum(p) + 0.1), pooled over the L channels of the *soft*
+prediction (a slice where both are empty scores 1), and each structure by the same on the
+rounded prediction. Mean and standard deviation are then taken over test volumes.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+SMOOTH = 0.1
+
+
+def slice_dice(y_true, y_pred, smooth=SMOOTH):
+    """Per-slice Dice of (N, H, W, C) arrays, pooled over H, W and C."""
+    axes = tuple(range(1, y_true.ndim))
+    inter = np.sum(y_true * y_pred, axis=axes)
+    return (2 * inter + smooth) / (np.sum(y_true, axis=axes) + np.sum(y_pred, axis=axes) + smooth)
+
+
+def original_volume_scores(masks, prediction, structures):
+    """{'Dice': soft pooled, <structure>: rounded per structure} for one volume (original protocol)."""
+    prediction = prediction[..., : masks.shape[-1]]
+    scores = {"Dice": float(np.mean(slice_dice(masks, prediction)))}
+    for c, name in enumerate(structures):
+        scores[name] = float(np.mean(slice_dice(masks[..., c:c + 1], np.round(prediction[..., c:c + 1]))))
+    return scores
+
+
+def hard_labels(prediction):
+    """One-hot of argmax over [p_1..p_L, background = 1 - sum p] (the dropped softmax channel)."""
+    background = 1.0 - prediction.sum(-1, keepdims=True)
+    winner = np.argmax(np.concatenate([prediction, background], -1), -1)
+    return np.stack([winner == c for c in range(prediction.shape[-1])], -1).astype(np.float32)
+
+
+def standard_volume_scores(masks, prediction, structures):
+    """Hard 3-D Dice per structure, 2|Y n P| / (|Y| + |P|), 1 where both are empty."""
+    hard = hard_labels(prediction[..., : masks.shape[-1]])
+    scores = {}
+    for c, name in enumerate(structures):
+        y, p = masks[..., c] > 0.5, hard[..., c] > 0.5
+        total = y.sum() + p.sum()
+        scores[name] = 1.0 if total == 0 else float(2 * np.logical_and(y, p).sum() / total)
+    return scores
+
+
+def evaluate(model, data, structures, batch_size=32):
+    """Per-volume scores under both protocols: a list of dicts with 'volume' and protocol keys."""
+    rows = []
+    for name, images, masks in data.by_volume():
+        prediction = model.segment(images, batch_size)
+        original = original_volume_scores(masks, prediction, structures)
+        standard = standard_volume_scores(masks, prediction, structures)
+        avg = float(np.mean([original[s] for s in structures]))
+        rows.append({"volume": name, "original": {**original, "avg": avg},
+                     "standard": {**standard, "avg": float(np.mean(list(standard.values())))}})
+    return rows
+
+
+def summarise(rows, protocol="original"):
+    """{score name: (mean, std)} over volumes."""
+    keys = rows[0][protocol].keys()
+    return {k: (float(np.mean([r[protocol][k] for r in rows])), float(np.std([r[protocol][k] for r in rows])))
+            for k in keys}
+
+
+def validation_dice(model, data, batch_size=32):
+    """The original validation score: soft pooled Dice averaged over all validation images."""
+    return float(np.mean(slice_dice(data.masks, model.segment(data.images, batch_size)[..., : data.masks.shape[-1]])))
+
+
+def paired_ttest(scores_a, scores_b):
+    """Two-sided paired t-test over the same test volumes; returns the p-value (nan if undefined)."""
+    a, b = np.asarray(scores_a, float), np.asarray(scores_b, float)
+    if len(a) != len(b):
+        raise ValueError(f"paired t-test needs equal lengths, got {len(a)} and {len(b)}")
+    if len(a) < 2 or np.allclose(a - b, (a - b)[0]):
+        return float("nan")
+    return float(stats.ttest_rel(a, b).pvalue)

@@ -1,0 +1,79 @@
+"""Figures people would rather look at than read: example decompositions and Dice curves."""
+import os
+
+import numpy as np
+
+COLOURS = np.array([[0.9, 0.2, 0.2], [0.2, 0.8, 0.2], [0.2, 0.4, 1.0], [0.9, 0.8, 0.1],
+                    [0.8, 0.2, 0.9], [0.1, 0.9, 0.9], [1.0, 0.5, 0.0]])
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def overlay(image, masks):
+    """Grey image with coloured mask channels, (H, W, 3)."""
+    grey = (np.clip(image[..., 0], -1, 1) + 1) / 2
+    rgb = np.repeat(grey[..., None], 3, -1)
+    for c in range(masks.shape[-1]):
+        alpha = 0.45 * np.clip(masks[..., c], 0, 1)[..., None]
+        rgb = rgb * (1 - alpha) + alpha * COLOURS[c % len(COLOURS)]
+    return rgb
+
+
+def save_examples(model, data, folder, tag, count=4):
+    """A row per image: input, prediction overlay, ground truth; for SDNet also the anatomy
+    channels and the reconstruction."""
+    plt = _pyplot()
+    os.makedirs(folder, exist_ok=True)
+    pick = np.linspace(0, data.size() - 1, min(count, data.size())).astype(int)
+    images, masks = data.images[pick], data.masks[pick]
+    prediction = model.segment(images)
+    has_anatomy = hasattr(model, "encode")
+    if has_anatomy:
+        anatomy, _, _ = model.encode(images)
+        reconstruction = model.reconstruct(images)
+    cols = 3 + (anatomy.shape[-1] + 1 if has_anatomy else 0)
+    fig, axes = plt.subplots(len(pick), cols, figsize=(1.6 * cols, 1.6 * len(pick)), squeeze=False)
+    for r in range(len(pick)):
+        panels = [(images[r, ..., 0], "image"), (overlay(images[r], prediction[r]), "prediction"),
+                  (overlay(images[r], masks[r]), "ground truth")]
+        if has_anatomy:
+            panels.append((reconstruction[r, ..., 0], "reconstruction"))
+            panels += [(anatomy[r, ..., c], f"s{c}") for c in range(anatomy.shape[-1])]
+        for ax, (panel, title) in zip(axes[r], panels):
+            ax.imshow(panel, cmap="gray", vmin=-1 if title in ("image", "reconstruction") else 0, vmax=1)
+            ax.set_axis_off()
+            if r == 0:
+                ax.set_title(title, fontsize=7)
+    fig.tight_layout()
+    path = os.path.join(folder, f"{tag}.png")
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path
+
+
+def dice_vs_labels(measured, published, path, title="Average Dice against labelled fraction"):
+    """measured / published: {method: {fraction: dice %}}; measured solid, published dashed."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for i, method in enumerate(sorted(set(measured) | set(published))):
+        colour = f"C{i}"
+        for values, style, label in ((measured.get(method, {}), "-o", "measured"),
+                                     (published.get(method, {}), "--", "published")):
+            if values:
+                xs = sorted(values)
+                ax.plot(xs, [values[x] for x in xs], style, color=colour, label=f"{method} ({label})")
+    ax.set_xscale("log")
+    ax.set_xlabel("labelled fraction of training subjects")
+    ax.set_ylabel("average Dice (%)")
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
