@@ -8,7 +8,7 @@ from sdnet import networks
 from sdnet.config import SDNetConfig
 from sdnet.layers import ChannelSlice
 from sdnet.losses import dice_loss
-from sdnet.model import Batch, SDNet, TrainableModel, dtype_policy, make_optimizer, named, predict
+from sdnet.model import Batch, SDNet, TrainableModel, compile_trainer, dtype_policy, named, predict
 
 
 class UNetModel(TrainableModel):
@@ -22,8 +22,7 @@ class UNetModel(TrainableModel):
         self.networks = {"unet": self.unet}
         image = keras.Input(cfg.input_shape)
         trainer = keras.Model(image, named(self.unet(image), "segmentation"), name="unet_trainer")
-        trainer.compile(make_optimizer(cfg, beta_1=cfg.unet_beta_1), loss=dice_loss)
-        self.trainers = {"supervised": trainer}
+        self.trainers = {"supervised": compile_trainer(trainer, cfg, dice_loss, beta_1=cfg.unet_beta_1)}
 
     def train_batch(self, batch: Batch, rng) -> dict:
         if batch.images is None:
@@ -62,20 +61,22 @@ class GANModel(TrainableModel):
         image = keras.Input(cfg.input_shape)
         masks = ChannelSlice(0, cfg.num_masks)(self.unet(image))
         supervised = keras.Model(image, named(masks, "segmentation"), name="gan_supervised_trainer")
-        supervised.compile(make_optimizer(cfg), loss=dice_loss, loss_weights=[cfg.w_segmentation])
         unsupervised = keras.Model(image, named(self.discriminator(masks), "adversarial"),
                                    name="gan_unsupervised_trainer")
-        unsupervised.compile(make_optimizer(cfg), loss="mse", loss_weights=[cfg.w_adversarial])
-        self.trainers = {"supervised": supervised, "unsupervised": unsupervised,
+        self.trainers = {"supervised": compile_trainer(supervised, cfg, dice_loss, [cfg.w_segmentation]),
+                         "unsupervised": compile_trainer(unsupervised, cfg, "mse", [cfg.w_adversarial]),
                          "discriminator": self._discriminator_trainer(self.discriminator)}
 
     def train_batch(self, batch: Batch, rng) -> dict:
         losses = {}
         if batch.images is not None:
-            losses["supervised_Mask"] = self._train("supervised", batch.images, batch.masks)["loss"]
+            # single-output trainers report the weighted loss: divide the weight out, so the
+            # log shows the same unweighted losses as SDNet's
+            logs = self._train("supervised", batch.images, batch.masks)
+            losses["supervised_Mask"] = logs["loss"] / self.cfg.w_segmentation
         if batch.unlabelled is not None:
             ones = np.ones((len(batch.unlabelled), 1), "float32")
-            losses["adv_M"] = self._train("unsupervised", batch.unlabelled, ones)["loss"]
+            losses["adv_M"] = self._train("unsupervised", batch.unlabelled, ones)["loss"] / self.cfg.w_adversarial
             if batch.real_masks is not None:
                 losses.update(self._train_discriminator(batch.real_masks, batch.discriminator_images, rng))
         return losses

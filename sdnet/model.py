@@ -39,11 +39,21 @@ class Batch:
     discriminator_images: Optional[np.ndarray] = None  # images whose predicted masks are "fake"
 
 
+def learning_rate_schedule(cfg: SDNetConfig):
+    """The Keras 2 decay rule lr / (1 + decay * iterations), per optimiser."""
+    return keras.optimizers.schedules.InverseTimeDecay(cfg.learning_rate, decay_steps=1, decay_rate=cfg.decay)
+
+
 def make_optimizer(cfg: SDNetConfig, beta_1: Optional[float] = None):
-    """Adam with the Keras 2 decay rule lr / (1 + decay * iterations)."""
-    schedule = keras.optimizers.schedules.InverseTimeDecay(cfg.learning_rate, decay_steps=1,
-                                                           decay_rate=cfg.decay)
-    return keras.optimizers.Adam(schedule, beta_1=cfg.beta_1 if beta_1 is None else beta_1)
+    """Adam (beta_1 0.5 as the original SDNet trainers) with the Keras 2 decay rule."""
+    return keras.optimizers.Adam(learning_rate_schedule(cfg), beta_1=cfg.beta_1 if beta_1 is None else beta_1)
+
+
+def compile_trainer(trainer, cfg: SDNetConfig, loss, loss_weights=None, beta_1=None):
+    """Compile a wrapper with its own Adam; returns it."""
+    trainer.compile(make_optimizer(cfg, beta_1), loss=loss, loss_weights=loss_weights,
+                    run_eagerly=cfg.run_eagerly)
+    return trainer
 
 
 def named(tensor, name):
@@ -139,8 +149,7 @@ class TrainableModel(abc.ABC):
         trainer = keras.Model([real, fake], [named(discriminator(real), "real"),
                                              named(discriminator(fake), "fake")],
                               name="discriminator_trainer")
-        trainer.compile(make_optimizer(cfg), loss=["mse", "mse"])
-        return trainer
+        return compile_trainer(trainer, cfg, ["mse", "mse"])
 
     # -- predictions ---------------------------------------------------------------------------
     @abc.abstractmethod
@@ -249,9 +258,8 @@ class SDNet(TrainableModel):
         trainer = keras.Model(image, [named(self.segmentor(s), "segmentation"),
                                       named(reconstruction, "reconstruction"), named(kl, "kl")],
                               name="supervised_trainer")
-        trainer.compile(make_optimizer(cfg), loss=[dice_loss, "mae", model_output],
-                        loss_weights=[cfg.w_segmentation, cfg.w_reconstruction, cfg.w_kl])
-        return trainer
+        return compile_trainer(trainer, cfg, [dice_loss, "mae", model_output],
+                               [cfg.w_segmentation, cfg.w_reconstruction, cfg.w_kl])
 
     def _unsupervised_trainer(self):
         cfg = self.cfg
@@ -261,9 +269,8 @@ class SDNet(TrainableModel):
         trainer = keras.Model(image, [named(realness, "adversarial"),
                                       named(reconstruction, "reconstruction"), named(kl, "kl")],
                               name="unsupervised_trainer")
-        trainer.compile(make_optimizer(cfg), loss=["mse", "mae", model_output],
-                        loss_weights=[cfg.w_adversarial, cfg.w_reconstruction, cfg.w_kl])
-        return trainer
+        return compile_trainer(trainer, cfg, ["mse", "mae", model_output],
+                               [cfg.w_adversarial, cfg.w_reconstruction, cfg.w_kl])
 
     def _z_regressor(self):
         """Trains decoder and modality encoder so that a sampled z survives decode-then-encode."""
@@ -272,8 +279,7 @@ class SDNet(TrainableModel):
         z = keras.Input((cfg.num_z,))
         z_again, _ = self.modality_encoder([s, self.decoder([s, z])])
         trainer = keras.Model([s, z], named(z_again, "z_reconstruction"), name="z_regressor")
-        trainer.compile(make_optimizer(cfg), loss="mae", loss_weights=[cfg.w_z_reconstruction])
-        return trainer
+        return compile_trainer(trainer, cfg, "mae", [cfg.w_z_reconstruction])
 
     # -- the five updates -----------------------------------------------------------------------
     def train_supervised(self, images, masks):

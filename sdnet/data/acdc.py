@@ -20,7 +20,7 @@ from sdnet.data.cache import cache_key, default_cache_dir, load_cached, save_cac
 from sdnet.data.dataset import Data
 from sdnet.data.errors import DataError
 from sdnet.data.nifti import load_nifti
-from sdnet.data.preprocess import clip_and_scale, crop_or_pad, labels_to_channels, resample_slices
+from sdnet.data.preprocess import clip_and_scale, crop_or_pad, preprocess_pair, resample_slices
 
 log = logging.getLogger(__name__)
 
@@ -49,19 +49,7 @@ SPLIT_TYPES = ("training", "validation", "test", "all")
 
 def _preprocess_frame(image_path, mask_path, spacing_mm, image_size):
     """One labelled 3-D frame -> (images (Z, S, S, 1) float32, masks (Z, S, S, 3) uint8)."""
-    image, zooms = load_nifti(image_path, "image")
-    mask, mask_zooms = load_nifti(mask_path, "mask")
-    if image.ndim != 3:
-        raise DataError(f"{image_path}: expected a 3-D frame (H, W, slices), got shape {image.shape}")
-    if mask.shape != image.shape:
-        raise DataError(f"{mask_path}: mask shape {mask.shape} differs from image shape {image.shape} "
-                        f"of {os.path.basename(image_path)}")
-    channels = labels_to_channels(mask, ACDC_LABELS, source=mask_path)
-    image = clip_and_scale(resample_slices(image, zooms, spacing_mm, order=1), source=image_path)
-    masks = resample_slices(channels.astype(np.float64), zooms, spacing_mm, order=0)
-    image = crop_or_pad(np.moveaxis(image, 2, 0)[..., None], image_size)
-    masks = crop_or_pad(np.moveaxis(masks, 2, 0), image_size)
-    return image.astype(np.float32), np.rint(masks).astype(np.uint8)
+    return preprocess_pair(image_path, mask_path, spacing_mm, image_size, ACDC_LABELS)[:2]
 
 
 def _preprocess_cine(path, spacing_mm, image_size):

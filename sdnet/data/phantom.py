@@ -49,11 +49,14 @@ class Subject:
         return cls(lv_radius=rng.uniform(24, 34), wall=rng.uniform(8, 12), rv_radius=rng.uniform(32, 44),
                    rv_angle=rng.uniform(-0.5, 0.5) + np.pi, shift=tuple(rng.uniform(-20, 20, 2)),
                    body=(rng.uniform(150, 185), rng.uniform(110, 135)), ecc=rng.uniform(0.85, 1.0),
-                   contraction=rng.uniform(0.25, 0.45), es_frame=int(rng.integers(phases // 3, phases // 2 + 1)))
+                   contraction=rng.uniform(0.25, 0.45),
+                   es_frame=int(rng.integers(max(1, phases // 3), phases // 2 + 1)) if phases > 1 else 0)
 
 
 def _contraction(t, es, phases):
     """0 at ED (t = 0), 1 at ES, back towards 0 at the end of the cycle."""
+    if es == 0:          # a single phase: end-diastole
+        return 0.0
     if t <= es:
         return np.sin(np.pi * t / (2 * es)) ** 2
     return np.cos(np.pi * (t - es) / (2 * (phases - es))) ** 2

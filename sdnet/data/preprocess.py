@@ -1,6 +1,7 @@
 """Preprocessing of the original loaders: resampling, intensity clipping and scaling, crop/pad,
 and label maps to binary channels."""
 import math
+import os
 
 import numpy as np
 
@@ -50,16 +51,37 @@ def crop_or_pad(array, size, axes=(1, 2)):
     return array
 
 
-def labels_to_channels(label_map, label_values, source="mask"):
+def labels_to_channels(label_map, label_values, source="mask", strict=True):
     """Integer label map -> binary channels, one per entry of `label_values` (in that order).
 
-    Values not in `label_values` must be 0 (background); anything else is an error, since
-    it means the label map was not what the loader expects.
+    With `strict`, values not in `label_values` must be 0 (background): anything else means the
+    label map is not what the loader expects. Without it, other labels count as background.
     """
     label_map = np.rint(label_map).astype(np.int64)
     known = np.isin(label_map, list(label_values) + [0])
-    if not known.all():
+    if strict and not known.all():
         unknown = sorted(set(np.unique(label_map[~known]).tolist()))[:10]
         raise DataError(f"{source}: label values {unknown} are not in the expected set "
                         f"{sorted(set(label_values) | {0})}")
     return np.stack([label_map == v for v in label_values], axis=-1).astype(np.uint8)
+
+
+def preprocess_pair(image_path, mask_path, spacing_mm, image_size, label_values, strict_labels=True):
+    """A 3-D image and its label map -> (images (Z, S, S, 1) float32, masks (Z, S, S, L) uint8,
+    voxel sizes of the source). Slices along the last axis; the whole volume is clipped and
+    scaled together, as the original did per 3-D frame."""
+    from sdnet.data.nifti import load_nifti
+
+    image, zooms = load_nifti(image_path, "image")
+    mask, _ = load_nifti(mask_path, "mask")
+    if image.ndim != 3:
+        raise DataError(f"{image_path}: expected a 3-D image (H, W, slices), got shape {image.shape}")
+    if mask.shape != image.shape:
+        raise DataError(f"{mask_path}: mask shape {mask.shape} differs from image shape {image.shape} "
+                        f"of {os.path.basename(image_path)}")
+    channels = labels_to_channels(mask, label_values, source=mask_path, strict=strict_labels)
+    image = clip_and_scale(resample_slices(image, zooms, spacing_mm, order=1), source=image_path)
+    masks = resample_slices(channels.astype(np.float64), zooms, spacing_mm, order=0)
+    image = crop_or_pad(np.moveaxis(image, 2, 0)[..., None], image_size)
+    masks = crop_or_pad(np.moveaxis(masks, 2, 0), image_size)
+    return image.astype(np.float32), np.rint(masks).astype(np.uint8), zooms
