@@ -49,6 +49,7 @@ class SDNetConfig:
     unet_beta_1: float = 0.9        # the original U-Net baseline used Adam's default beta_1
     batch_size: int = 4
     pool_size: int = 50
+    short_last_batch: bool = True   # Keras 2 iterators: the last batch of a pass may be short
     epochs: int = 500
     patience: int = 100
     min_delta: float = 0.01
@@ -115,11 +116,12 @@ PRESETS = {
     # pipeline, it is not a reproduction.
     "quick": SDNetConfig(image_size=64, filters=8, segmentor_filters=16, discriminator_filters=8,
                          epochs=6, patience=6, max_batches_per_epoch=40, max_unlabelled=300,
-                         learning_rate=1e-3, decay=0.0),
+                         learning_rate=1e-3, decay=0.0, short_last_batch=False),
     # Unit tests: the smallest model that still has every layer.
     "tiny": SDNetConfig(image_size=32, filters=4, segmentor_filters=8, modality_filters=4,
                         discriminator_filters=4, epochs=2, patience=2, max_batches_per_epoch=3,
-                        max_unlabelled=40, batch_size=2, pool_size=8, run_eagerly=True),
+                        max_unlabelled=40, batch_size=2, pool_size=8, run_eagerly=True,
+                        short_last_batch=False),
 }
 
 

@@ -72,15 +72,23 @@ def dtype_policy(name):
 
 
 def predict(model, inputs, batch_size=32):
-    """model.predict without a tf.data pipeline: predict_on_batch over chunks (faster for the
-    small arrays of validation and much quieter)."""
-    inputs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
-    outputs = [model.predict_on_batch([x[i:i + batch_size] for x in inputs] if len(inputs) > 1
-                                      else inputs[0][i:i + batch_size])
-               for i in range(0, len(inputs[0]), batch_size)]
-    if isinstance(outputs[0], (list, tuple)):
-        return [np.concatenate([np.asarray(o[k]) for o in outputs]) for k in range(len(outputs[0]))]
-    return np.concatenate([np.asarray(o) for o in outputs])
+    """model.predict without a tf.data pipeline: predict_on_batch over chunks of exactly
+    `batch_size` (the last one zero-padded, its padding dropped), so that volumes of any slice
+    count reuse one traced graph. Inference-mode batch norm keeps the samples independent."""
+    inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    n = len(inputs[0])
+    size = min(batch_size, n)
+    chunks = []
+    for start in range(0, n, size):
+        part = [x[start:start + size] for x in inputs]
+        short = size - len(part[0])
+        if short:
+            part = [np.concatenate([p, np.zeros((short,) + p.shape[1:], p.dtype)]) for p in part]
+        out = model.predict_on_batch(part if len(part) > 1 else part[0])
+        out = [np.asarray(o) for o in out] if isinstance(out, (list, tuple)) else [np.asarray(out)]
+        chunks.append([o[: size - short] for o in out])
+    merged = [np.concatenate([c[k] for c in chunks]) for k in range(len(chunks[0]))]
+    return merged if len(merged) > 1 else merged[0]
 
 
 class MaskPool:

@@ -13,8 +13,8 @@ import json
 import logging
 import math
 import os
-import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,13 +83,17 @@ class Run:
         """One seeded stream per input of the training step (the original's four generators)."""
         cfg, bs, d = self.cfg, self.cfg.batch_size, self.data
         mask_order = 1 if cfg.mask_interpolation == "bilinear" else 0
-        rotate = (lambda *orders: Rotation(cfg.rotation_range, orders)) if cfg.augment else (lambda *o: None)
-        seeds = np.random.SeedSequence([cfg.seed, 11]).generate_state(4)
-        streams = {"labelled": ArrayStream([labelled.images, labelled.masks], bs, seeds[0], rotate(1, mask_order))}
+        seeds = iter(np.random.SeedSequence([cfg.seed, 11]).generate_state(4))
+
+        def stream(arrays, *orders):
+            augment = Rotation(cfg.rotation_range, orders) if cfg.augment else None
+            return ArrayStream(arrays, bs, next(seeds), augment, full_batches=not cfg.short_last_batch)
+
+        streams = {"labelled": stream([labelled.images, labelled.masks], 1, mask_order)}
         if self.model.needs_unlabelled and self.spec.method != "selftrain":
-            streams["unlabelled"] = ArrayStream([d.unlabelled.images], bs, seeds[1], rotate(1))
-            streams["real_masks"] = ArrayStream([d.discriminator_masks.masks], bs, seeds[2], rotate(mask_order))
-            streams["discriminator_images"] = ArrayStream([d.discriminator_images.images], bs, seeds[3], rotate(1))
+            streams["unlabelled"] = stream([d.unlabelled.images], 1)
+            streams["real_masks"] = stream([d.discriminator_masks.masks], mask_order)
+            streams["discriminator_images"] = stream([d.discriminator_images.images], 1)
         return streams
 
     def _batches_per_epoch(self, streams):
@@ -176,12 +180,19 @@ class Run:
         return self._finish(state)
 
     def _train_epoch(self, streams, state):
+        """One epoch; the next batch is prepared in a thread while the model trains. Prefetching
+        stops at the epoch's last batch, so the streams' state at the checkpoint is exact."""
         totals = {}
         n = self._batches_per_epoch(streams)
         bar = progress(range(n), desc=f"{self.spec.name} epoch {state['epoch'] + 1}/{self.cfg.epochs}", leave=False)
-        for _ in bar:
-            for k, v in self.model.train_batch(self._next_batch(streams), self.rng).items():
-                totals.setdefault(k, []).append(v)
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(self._next_batch, streams)
+            for i in bar:
+                batch = pending.result()
+                if i + 1 < n:
+                    pending = pool.submit(self._next_batch, streams)
+                for k, v in self.model.train_batch(batch, self.rng).items():
+                    totals.setdefault(k, []).append(v)
         return {k: float(np.mean(v)) for k, v in totals.items()}
 
     def _validate(self):

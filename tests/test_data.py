@@ -246,3 +246,10 @@ def test_stream_is_seeded_and_resumable():
     assert [next(b)[0].tolist() for _ in range(4)] == expected
     x, y = next(ArrayStream(arrays, 3, seed=1))
     np.testing.assert_array_equal(y, 2 * x)
+
+
+def test_full_batches_complete_the_pass_from_the_next_permutation():
+    stream = ArrayStream([np.arange(10)[:, None]], 4, seed=5, full_batches=True)
+    batches = [next(stream).ravel().tolist() for _ in range(5)]
+    assert all(len(b) == 4 for b in batches)
+    assert sorted(sum(batches[:2], []) + batches[2][:2]) == list(range(10))   # first pass complete
