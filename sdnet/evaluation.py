@@ -47,7 +47,7 @@ def standard_volume_scores(masks, prediction, structures):
     return scores
 
 
-def evaluate(model, data, structures, batch_size=32):
+def evaluate(model, data, structures, batch_size=16):
     """Per-volume scores under both protocols: a list of dicts with 'volume' and protocol keys."""
     rows = []
     for name, images, masks in data.by_volume():

@@ -53,7 +53,8 @@ def build_parser(exp: Experiment):
                    help="ACDC training folder (official layout); default: the synthetic phantom")
     p.add_argument("--out", default=None, help=f"output folder (default results/{exp.name}_<preset>)")
     p.add_argument("--backend", default=os.environ.get("KERAS_BACKEND", "tensorflow"), choices=BACKENDS)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seeds", nargs="+", type=int, default=[1],
+                   help="one run per seed (at CPU scale, compare methods over several)")
     p.add_argument("--cache-dir", default=None, help="where preprocessed arrays are cached")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                    help="override configuration fields, e.g. --set epochs=50 test_weights=best")
@@ -82,7 +83,7 @@ def resolve(exp: Experiment, args):
             raise ValueError(f"--set takes KEY=VALUE, got {item!r}")
         key, value = item.split("=", 1)
         overrides[key] = parse_value(value)
-    cfg = get_preset(args.preset, seed=args.seed, **overrides)
+    cfg = get_preset(args.preset, **overrides)
     methods = [m for m in exp.methods if m in args.methods]   # the table's order
     return cfg, methods, fractions, splits
 
@@ -155,7 +156,7 @@ def run_grid(exp, cfg, methods, fractions, splits, args):
     data_root = args.data or ensure_phantom(default_phantom_root(args.cache_dir))
     data_name = "synthetic cardiac phantom (not real data)" if args.data is None else os.path.abspath(args.data)
     out = args.out or os.path.join("results", f"{exp.name}_{args.preset}")
-    specs = [RunSpec(m, f, s, cfg.seed) for f in fractions for m in methods for s in splits]
+    specs = [RunSpec(m, f, s, seed) for f in fractions for m in methods for s in splits for seed in args.seeds]
     check_out_folder(out, {"experiment": exp.name, "config": cfg.to_dict(), "data": data_name,
                            "backend": args.backend}, args.force)
     check_disk(out, cfg, len(specs))
@@ -167,7 +168,7 @@ def run_grid(exp, cfg, methods, fractions, splits, args):
         results.append(Run(spec, cfg, loader, run_folder(out, spec), image_every=args.image_every).execute())
     hw = hardware.describe()
     context = {"data": data_name, "preset": args.preset, "backend": hw["backend"],
-               "hardware": f"{hw['device']}; {hw['cpu']}", "seed": cfg.seed,
+               "hardware": f"{hw['device']}; {hw['cpu']}",
                "image size": f"{cfg.image_size} px at {cfg.spacing_mm:.2f} mm",
                "this invocation's wall time": f"{(time.time() - start) / 60:.1f} min"}
     table = write_report(results, out, exp.title, context, methods, fractions)

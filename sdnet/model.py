@@ -76,8 +76,7 @@ def predict(model, inputs, batch_size=32):
     `batch_size` (the last one zero-padded, its padding dropped), so that volumes of any slice
     count reuse one traced graph. Inference-mode batch norm keeps the samples independent."""
     inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-    n = len(inputs[0])
-    size = min(batch_size, n)
+    n, size = len(inputs[0]), batch_size
     chunks = []
     for start in range(0, n, size):
         part = [x[start:start + size] for x in inputs]
@@ -143,7 +142,7 @@ class TrainableModel(abc.ABC):
         """Step 5: D_M on real masks against a pool of the masks the model predicts for `images`."""
         count = min(len(real_masks), len(images))
         real_masks, images = real_masks[:count], images[:count]
-        fake = self.pool.add_and_sample(self.predict_masks(images), count, rng)
+        fake = self.pool.add_and_sample(self.predict_masks(images, batch_size=count), count, rng)
         ones, zeros = np.ones((count, 1), "float32"), np.zeros((count, 1), "float32")
         logs = self._train("discriminator", [real_masks, fake], [ones, zeros],
                            discriminator_trainable=True)

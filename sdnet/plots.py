@@ -21,7 +21,7 @@ def overlay(image, masks):
     for c in range(masks.shape[-1]):
         alpha = 0.45 * np.clip(masks[..., c], 0, 1)[..., None]
         rgb = rgb * (1 - alpha) + alpha * COLOURS[c % len(COLOURS)]
-    return rgb
+    return np.clip(rgb, 0, 1)
 
 
 def save_examples(model, data, folder, tag, count=4):

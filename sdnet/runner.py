@@ -45,7 +45,8 @@ class RunSpec:
 
 
 def run_folder(out, spec: RunSpec):
-    return os.path.join(out, "runs", spec.method, f"l{spec.fraction:g}", f"split{spec.split}")
+    seed = "" if spec.seed == 1 else f"_seed{spec.seed}"
+    return os.path.join(out, "runs", spec.method, f"l{spec.fraction:g}", f"split{spec.split}{seed}")
 
 
 def seed_everything(seed):
@@ -62,7 +63,7 @@ class Run:
     """Trains, checkpoints, resumes and evaluates one RunSpec."""
 
     def __init__(self, spec: RunSpec, cfg: SDNetConfig, loader, folder, image_every=0):
-        self.spec, self.cfg, self.loader, self.folder = spec, cfg, loader, folder
+        self.spec, self.cfg, self.loader, self.folder = spec, cfg.replace(seed=spec.seed), loader, folder
         self.image_every = image_every
         self.checkpoint_path = os.path.join(folder, "checkpoint.npz")
         self.result_path = os.path.join(folder, "result.json")
@@ -200,6 +201,17 @@ class Run:
 
         return validation_dice(self.model, self.data.validation)
 
+    @staticmethod
+    def _write_scores(rows, path):
+        with open(path, "w", newline="") as f:
+            writer = csv.writer(f)
+            names = list(rows[0]["original"])
+            writer.writerow(["volume"] + [f"original_{k}" for k in names] +
+                            [f"standard_{k}" for k in rows[0]["standard"]])
+            for r in rows:
+                writer.writerow([r["volume"]] + [f"{r['original'][k]:.6f}" for k in names] +
+                                [f"{v:.6f}" for v in r["standard"].values()])
+
     def _weights_dir(self, which):
         folder = os.path.join(self.folder, which)
         os.makedirs(folder, exist_ok=True)
@@ -256,17 +268,13 @@ class Run:
         from sdnet import hardware
 
         self.model.save_weights(self._weights_dir("last"))
-        if self.cfg.test_weights == "best" and os.path.exists(os.path.join(self.folder, "best")):
+        evaluations = {"last": evaluate(self.model, self.data.test, self.loader.structures)}
+        if os.path.exists(os.path.join(self.folder, "best")):
             self.model.load_weights(os.path.join(self.folder, "best"))
-        rows = evaluate(self.model, self.data.test, self.loader.structures)
-        with open(os.path.join(self.folder, "test_scores.csv"), "w", newline="") as f:
-            writer = csv.writer(f)
-            names = list(rows[0]["original"])
-            writer.writerow(["volume"] + [f"original_{k}" for k in names] +
-                            [f"standard_{k}" for k in rows[0]["standard"]])
-            for r in rows:
-                writer.writerow([r["volume"]] + [f"{r['original'][k]:.6f}" for k in names] +
-                                [f"{v:.6f}" for v in r["standard"].values()])
+            evaluations["best"] = evaluate(self.model, self.data.test, self.loader.structures)
+        rows = evaluations[self.cfg.test_weights]
+        for weights, scores in evaluations.items():
+            self._write_scores(scores, os.path.join(self.folder, f"test_scores_{weights}.csv"))
         result = {"spec": self.spec.__dict__, "epochs_trained": state["epochs_trained"],
                   "best_val_dice": state["best_val"], "test_weights": self.cfg.test_weights,
                   "wall_s": state["wall_s"], "optimizer_iterations": self.model.optimizer_iterations(),
@@ -275,7 +283,9 @@ class Run:
                   "labelled_subjects": self.data.labelled.volumes(),
                   "unlabelled_images": 0 if self.data.unlabelled is None else self.data.unlabelled.size(),
                   "summary": {p: summarise(rows, p) for p in ("original", "standard")},
-                  "volumes": rows}
+                  "summary_by_weights": {w: {p: summarise(r, p) for p in ("original", "standard")}
+                                         for w, r in evaluations.items()},
+                  "volumes": rows, "volumes_by_weights": evaluations}
         with open(self.result_path + ".tmp", "w") as f:
             json.dump(result, f, indent=1)
         os.replace(self.result_path + ".tmp", self.result_path)

@@ -58,7 +58,8 @@ def fake_result(method, fraction, split, level, rng):
     summary = {p: {k: (float(np.mean([v[p][k] for v in volumes])), float(np.std([v[p][k] for v in volumes])))
                    for k in volumes[0][p]} for p in ("original", "standard")}
     return {"spec": {"method": method, "fraction": fraction, "split": split, "seed": 1}, "volumes": volumes,
-            "summary": summary, "notes": ["a data note"], "wall_s": 60.0, "test_weights": "last",
+            "summary": summary, "summary_by_weights": {"last": summary, "best": summary},
+            "volumes_by_weights": {"last": volumes, "best": volumes}, "notes": ["a data note"], "wall_s": 60.0, "test_weights": "last",
             "best_val_dice": level, "epochs_trained": 2, "hardware": {"backend": "tensorflow", "device": "CPU"}}
 
 
@@ -79,4 +80,5 @@ def test_report_layout(tmp_path):
     assert "data note: a data note" in report and "data: phantom" in report
     assert os.path.exists(tmp_path / "dice_vs_labels.png")
     rows = open(tmp_path / "results.csv").read().strip().splitlines()
-    assert len(rows) == 1 + 4 * 2 * 5          # runs x protocols x structures
+    assert len(rows) == 1 + 4 * 2 * (5 + 4)   # runs x weights x (original: Dice + 4, standard: 4 scores)
+    assert "best epoch's weights" in report

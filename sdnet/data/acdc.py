@@ -137,6 +137,12 @@ class ACDCLoader:
 
     # -- preprocessing with cache ----------------------------------------------------------------
     def _labelled_arrays(self):
+        """Preprocessed labelled frames, read from the cache once per loader."""
+        if getattr(self, "_labelled", None) is None:
+            self._labelled = self._build_labelled_arrays()
+        return self._labelled
+
+    def _build_labelled_arrays(self):
         frames = [(p, f, img, gt) for p, info in sorted(self.patients.items()) for f, img, gt in info["frames"]]
         key = cache_key(self._params(), [x for _, _, img, gt in frames for x in (img, gt)])
         path = os.path.join(self.cache_dir, f"acdc-labelled-{key}.npz")
@@ -196,8 +202,10 @@ class ACDCLoader:
     def load_labelled_data(self, split, split_type, modality="MR") -> Data:
         volumes = self._split_volumes(split, split_type)
         a = self._labelled_arrays()
-        data = Data(a["images"], a["masks"], a["index"], None, a["volume"])
-        return data.select_volumes(volumes).require_nonempty(f"ACDC split {split} {split_type}")
+        # select first, then convert: the whole set as float32 masks would be 1.1 GB per call
+        order = np.concatenate([np.flatnonzero(a["index"] == v) for v in volumes])
+        data = Data(a["images"][order], a["masks"][order], a["index"][order], None, a["volume"][order])
+        return data.require_nonempty(f"ACDC split {split} {split_type}")
 
     def load_unlabelled_data(self, split, split_type, modality="MR", exclude_volumes=()) -> Data:
         """Images without masks: the non-ED/ES phases of the 4-D series; without 4-D files, the
