@@ -115,13 +115,14 @@ def _flatten(d, prefix=""):
 
 
 def check_disk(out, cfg: SDNetConfig, runs):
-    """Checkpoints hold weights plus Adam moments (about 3x the parameters, float32) per run."""
-    params = 46e6 * (cfg.filters / 64) ** 2 * 1.0 if cfg.filters else 0
-    need = runs * params * 4 * 4 + 200e6
+    """Each finished run keeps best/ and last/ weights (float32); the run in progress also holds
+    a checkpoint with the Adam moments (about 3x the weights). SDNet has ~46 M parameters at F = 64."""
+    weight_bytes = 4 * 46e6 * (cfg.filters / 64) ** 2
+    need = runs * 2 * weight_bytes + 3 * weight_bytes + 100e6
     free = shutil.disk_usage(out).free
     if free < need:
-        raise ValueError(f"{out}: {free / 1e9:.1f} GB free, the checkpoints of {runs} runs need about "
-                         f"{need / 1e9:.1f} GB")
+        raise ValueError(f"{out}: {free / 1e9:.1f} GB free, the weights and checkpoints of {runs} runs need "
+                         f"about {need / 1e9:.1f} GB")
 
 
 def warn_without_gpu(cfg: SDNetConfig, runs):

@@ -161,7 +161,7 @@ class Run:
                 start = time.time()
                 losses = self._train_epoch(streams, state)
                 val_dice = self._validate()
-                improved, stop = stopper.update(1.0 - val_dice)
+                _, stop = stopper.update(1.0 - val_dice)
                 if val_dice > state["best_val"]:
                     state["best_val"] = val_dice
                     self.model.save_weights(self._weights_dir("best"))
