@@ -115,7 +115,7 @@ PRESETS = {
     # A 10x learning rate (no decay) so that 240 steps learn something; it validates the
     # pipeline, it is not a reproduction.
     "quick": SDNetConfig(image_size=64, filters=8, segmentor_filters=16, discriminator_filters=8,
-                         epochs=6, patience=6, max_batches_per_epoch=30, max_unlabelled=300,
+                         epochs=6, patience=6, max_batches_per_epoch=25, max_unlabelled=300,
                          learning_rate=1e-3, decay=0.0, short_last_batch=False),
     # Unit tests: the smallest model that still has every layer.
     "tiny": SDNetConfig(image_size=32, filters=4, segmentor_filters=8, modality_filters=4,

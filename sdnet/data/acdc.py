@@ -20,7 +20,8 @@ from sdnet.data.cache import cache_key, default_cache_dir, load_cached, save_cac
 from sdnet.data.dataset import Data
 from sdnet.data.errors import DataError
 from sdnet.data.nifti import load_nifti
-from sdnet.data.preprocess import clip_and_scale, crop_or_pad, preprocess_pair, resample_slices
+from sdnet.data.preprocess import (channels_to_labels, clip_and_scale, crop_or_pad, labels_to_channels,
+                                   preprocess_pair, resample_slices)
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ class ACDCLoader:
 
     def _params(self):
         return {"spacing_mm": self.spacing_mm, "image_size": self.image_size, "clip": [5, 95],
-                "version": 1}
+                "version": 2}
 
     def _split_volumes(self, split, split_type):
         if split not in range(len(SPLITS)):
@@ -152,7 +153,8 @@ class ACDCLoader:
             results = self._map(_preprocess_frame, [(img, gt, self.spacing_mm, self.image_size)
                                                     for _, _, img, gt in frames], "preprocessing ACDC frames")
             arrays = {"images": np.concatenate([r[0] for r in results]),
-                      "masks": np.concatenate([r[1] for r in results]),
+                      # one uint8 label map (channel number + 1) instead of 3 channels: a third the size
+                      "labels": channels_to_labels(np.concatenate([r[1] for r in results])),
                       "index": np.concatenate([[p] * len(r[0]) for (p, _, _, _), r in zip(frames, results)]),
                       "volume": np.concatenate([[f"patient{p:03d}_frame{f:02d}"] * len(r[0])
                                                 for (p, f, _, _), r in zip(frames, results)])}
@@ -204,7 +206,8 @@ class ACDCLoader:
         a = self._labelled_arrays()
         # select first, then convert: the whole set as float32 masks would be 1.1 GB per call
         order = np.concatenate([np.flatnonzero(a["index"] == v) for v in volumes])
-        data = Data(a["images"][order], a["masks"][order], a["index"][order], None, a["volume"][order])
+        masks = labels_to_channels(a["labels"][order], range(1, self.num_masks + 1))
+        data = Data(a["images"][order], masks, a["index"][order], None, a["volume"][order])
         return data.require_nonempty(f"ACDC split {split} {split_type}")
 
     def load_unlabelled_data(self, split, split_type, modality="MR", exclude_volumes=()) -> Data:

@@ -66,6 +66,11 @@ def labels_to_channels(label_map, label_values, source="mask", strict=True):
     return np.stack([label_map == v for v in label_values], axis=-1).astype(np.uint8)
 
 
+def channels_to_labels(masks):
+    """Mutually exclusive binary channels (..., L) -> uint8 map of channel number + 1 (0: none)."""
+    return (masks * np.arange(1, masks.shape[-1] + 1, dtype=np.uint8)).sum(-1).astype(np.uint8)
+
+
 def preprocess_pair(image_path, mask_path, spacing_mm, image_size, label_values, strict_labels=True):
     """A 3-D image and its label map -> (images (Z, S, S, 1) float32, masks (Z, S, S, L) uint8,
     voxel sizes of the source). Slices along the last axis; the whole volume is clipped and
