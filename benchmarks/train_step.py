@@ -1,16 +1,24 @@
-"""Speed and memory of SDNet's five-update training step and of a forward pass.
+"""Speed and memory of SDNet's five-update training step, of a fused reference step and of a
+forward pass.
 
     python benchmarks/train_step.py                       # paper and quick presets, float32 and bf16
     KERAS_BACKEND=jax python benchmarks/train_step.py     # the same table on JAX
+    python benchmarks/train_step.py --presets paper --precisions float32 --set xla=false
 
-Prints a table: images/s of the full step (4 labelled + 4 unlabelled images), of a forward
-pass (anatomy encoder + segmentor), forward GFLOP per image (counted from the layers), the
-achieved GFLOP/s (a training step counted as 3x the forward cost of every image it pushes
-through the encoders, segmentor and decoder), first-step (compile) time and peak resident memory.
+Each row runs in its own process (clean compile time and peak memory). Columns: seconds and
+images/s of the faithful step (4 labelled + 4 unlabelled images, the original's five
+train_on_batch calls); seconds of a *fused reference* on the same networks and machine (one
+generator update over all losses of the 8 images, then the discriminator update: what a bare
+Keras 3 implementation would do) and the faithful/fused ratio; forward images/s (anatomy encoder
++ segmentor); forward GFLOP per image (counted from the Conv2D/Dense layers); achieved GFLOP/s
+(a step counted as 3x the forward cost of the 8 images through encoders, segmentor and
+decoder); first-step (compile) time; peak resident memory.
 """
 import argparse
+import json
 import os
 import resource
+import subprocess
 import sys
 import time
 
@@ -34,12 +42,44 @@ def conv_flops(model):
     return total
 
 
-def bench(preset, precision, steps):
+def fused_generator_trainer(model):
+    """All generator-side losses of a labelled and an unlabelled batch in one wrapper, one Adam:
+    supervised, unsupervised and both z-regressions share one pass through the anatomy encoder
+    (the faithful step runs it once per trainer and again in inference for the z-regressor)."""
     import keras
-    from sdnet.config import get_preset
+    from sdnet.losses import dice_loss, model_output
+    from sdnet.model import compile_trainer
+
+    cfg = model.cfg
+    x_l, x_u = keras.Input(cfg.input_shape), keras.Input(cfg.input_shape)
+    z_l, z_u = keras.Input((cfg.num_z,)), keras.Input((cfg.num_z,))
+    s_l, rec_l, kl_l = model._encode_decode(x_l)
+    s_u, rec_u, kl_u = model._encode_decode(x_u)
+    z_again = [model.modality_encoder([s, model.decoder([s, z])])[0] for s, z in ((s_l, z_l), (s_u, z_u))]
+    outputs = [model.segmentor(s_l), rec_l, kl_l, model.discriminator(model.segmentor(s_u)), rec_u, kl_u] + z_again
+    trainer = keras.Model([x_l, x_u, z_l, z_u], outputs)
+    losses = [dice_loss, "mae", model_output, "mse", "mae", model_output, "mae", "mae"]
+    weights = [cfg.w_segmentation, cfg.w_reconstruction, cfg.w_kl, cfg.w_adversarial,
+               cfg.w_reconstruction, cfg.w_kl, cfg.w_z_reconstruction, cfg.w_z_reconstruction]
+    return compile_trainer(trainer, cfg, losses, weights)
+
+
+def timed(function, steps):
+    start = time.time()
+    function()
+    first = time.time() - start
+    start = time.time()
+    for _ in range(steps):
+        function()
+    return first, (time.time() - start) / steps
+
+
+def bench(preset, precision, steps, overrides):
+    import keras
+    from sdnet.config import get_preset, parse_overrides
     from sdnet.model import Batch, SDNet
 
-    cfg = get_preset(preset, precision=precision)
+    cfg = get_preset(preset, precision=precision, **parse_overrides(overrides))
     model = SDNet(cfg)
     rng = np.random.default_rng(0)
     bs, size = cfg.batch_size, cfg.image_size
@@ -47,44 +87,57 @@ def bench(preset, precision, steps):
     m = np.zeros((bs, size, size, cfg.num_masks), "float32")
     m[:, size // 4: size // 2, size // 4: size // 2, 1] = 1
     batch = Batch(images=x, masks=m, unlabelled=x, real_masks=m, discriminator_images=x)
-    start = time.time()
-    model.train_batch(batch, rng)
-    compile_s = time.time() - start
-    start = time.time()
-    for _ in range(steps):
-        model.train_batch(batch, rng)
-    step_s = (time.time() - start) / steps
-    model.predict_masks(x, batch_size=bs)
-    start = time.time()
-    for _ in range(steps):
-        model.predict_masks(x, batch_size=bs)
-    forward_s = (time.time() - start) / steps
+    compile_s, step_s = timed(lambda: model.train_batch(batch, rng), steps)
+
+    fused = fused_generator_trainer(model)
+    z, ones, zeros = rng.standard_normal((bs, cfg.num_z)).astype("float32"), np.ones((bs, 1)), np.zeros((bs, 1))
+
+    def fused_step():
+        model._set_discriminator_trainable(False)
+        fused.train_on_batch([x, x, z, z], [m, x, zeros, ones, x, zeros, z, z])
+        model._train_discriminator(m, x, rng)
+
+    _, fused_s = timed(fused_step, steps)
+    _, forward_s = timed(lambda: model.predict_masks(x, batch_size=bs), steps)
     forward = conv_flops(model.anatomy_encoder) + conv_flops(model.segmentor)
-    # every image of the step passes encoders, segmentor and decoder; 3x for forward + backward
     per_image = forward + conv_flops(model.modality_encoder) + conv_flops(model.decoder)
     step_flops = 3 * per_image * 2 * bs
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"backend": keras.backend.backend(), "preset": preset, "precision": precision,
-            "step_s": step_s, "step_img_s": 2 * bs / step_s, "forward_img_s": bs / forward_s,
-            "gflop_per_image": forward / 1e9, "gflops": step_flops / step_s / 1e9,
-            "compile_s": compile_s, "peak_mb": peak_mb}
+            "step_s": step_s, "fused_s": fused_s, "step_img_s": 2 * bs / step_s,
+            "forward_img_s": bs / forward_s, "gflop_per_image": forward / 1e9,
+            "gflops": step_flops / step_s / 1e9, "compile_s": compile_s,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--presets", nargs="+", default=["quick", "paper"])
     p.add_argument("--precisions", nargs="+", default=["float32", "mixed_bfloat16"])
-    p.add_argument("--steps", type=int, default=3)
+    p.add_argument("--steps", type=int, default=2)
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="configuration overrides")
+    p.add_argument("--row", nargs=2, metavar=("PRESET", "PRECISION"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    print("| backend | preset | precision | step s | step img/s | forward img/s | fwd GFLOP/img | "
-          "step GFLOP/s | first step s | peak RSS MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    if args.row:  # child process: one configuration, one JSON line
+        print("ROW " + json.dumps(bench(*args.row, args.steps, args.set)), flush=True)
+        return
+    if args.set:
+        print("settings: " + " ".join(args.set))
+    print("| backend | preset | precision | step s | step img/s | fused ref s | step / fused | "
+          "forward img/s | fwd GFLOP/img | step GFLOP/s | first step s | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for preset in args.presets:
         for precision in args.precisions:
-            r = bench(preset, precision, args.steps)
+            child = subprocess.run([sys.executable, __file__, "--row", preset, precision, "--steps",
+                                    str(args.steps), "--set", *args.set], capture_output=True, text=True)
+            rows = [line[4:] for line in child.stdout.splitlines() if line.startswith("ROW ")]
+            if child.returncode or not rows:
+                print(f"| {preset} | {precision} | failed: {child.stderr.strip().splitlines()[-1:]} |")
+                continue
+            r = json.loads(rows[0])
             print(f"| {r['backend']} | {preset} | {precision} | {r['step_s']:.2f} | {r['step_img_s']:.2f} | "
-                  f"{r['forward_img_s']:.1f} | {r['gflop_per_image']:.1f} | {r['gflops']:.1f} | "
-                  f"{r['compile_s']:.0f} | {r['peak_mb']:.0f} |", flush=True)
+                  f"{r['fused_s']:.2f} | {r['step_s'] / r['fused_s']:.2f} | {r['forward_img_s']:.1f} | "
+                  f"{r['gflop_per_image']:.1f} | {r['gflops']:.1f} | {r['compile_s']:.0f} | "
+                  f"{r['peak_mb']:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

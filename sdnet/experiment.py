@@ -14,7 +14,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from sdnet.config import PRESETS, SDNetConfig, get_preset
+from sdnet.config import PRESETS, SDNetConfig, get_preset, parse_overrides
 
 log = logging.getLogger("sdnet")
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -31,15 +31,6 @@ class Experiment:
     quick_fractions: tuple = ()
     quick_splits: tuple = (0,)
     overrides: dict = field(default_factory=dict)
-
-
-def parse_value(text):
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return {"true": True, "false": False}.get(text.lower(), text)
 
 
 def build_parser(exp: Experiment):
@@ -77,13 +68,7 @@ def resolve(exp: Experiment, args):
     bad = [s for s in splits if s not in (0, 1, 2)]
     if bad:
         raise ValueError(f"split(s) {bad} do not exist: choose from 0, 1, 2")
-    overrides = dict(exp.overrides)
-    for item in args.set:
-        if "=" not in item:
-            raise ValueError(f"--set takes KEY=VALUE, got {item!r}")
-        key, value = item.split("=", 1)
-        overrides[key] = parse_value(value)
-    cfg = get_preset(args.preset, **overrides)
+    cfg = get_preset(args.preset, **{**exp.overrides, **parse_overrides(args.set)})
     methods = [m for m in exp.methods if m in args.methods]   # the table's order
     return cfg, methods, fractions, splits
 
@@ -129,9 +114,11 @@ def warn_without_gpu(cfg: SDNetConfig, runs):
     from sdnet import hardware
 
     if hardware.accelerator() is None and cfg.image_size >= 224 and cfg.filters >= 64:
-        log.warning("the paper preset without a GPU: about 1 image/s on a 2-core CPU, i.e. roughly "
-                    "%.0f hours per epoch of 1200 images, for each of %d runs of up to %d epochs. "
-                    "Use a GPU, or --preset quick to check the pipeline.", 1200 * 2 / 3600, runs, cfg.epochs)
+        step_s, steps = 34, 1200 // cfg.batch_size  # docs/BENCHMARKS.md; 1200 unlabelled images
+        log.warning("the paper preset without a GPU: about %d s per step of 4 + 4 images on a 2-core "
+                    "CPU, i.e. roughly %.0f hours per epoch of %d steps, for each of %d runs of up to %d "
+                    "epochs. Use a GPU, or --preset quick to check the pipeline.",
+                    step_s, step_s * steps / 3600, steps, runs, cfg.epochs)
 
 
 def main(exp: Experiment, argv=None):

@@ -49,10 +49,16 @@ def make_optimizer(cfg: SDNetConfig, beta_1: Optional[float] = None):
     return keras.optimizers.Adam(learning_rate_schedule(cfg), beta_1=cfg.beta_1 if beta_1 is None else beta_1)
 
 
+def jit_compile(cfg: SDNetConfig):
+    """`cfg.xla` on TensorFlow; JAX always jit-compiles (it is slow op by op); PyTorch keeps
+    Keras' default (eager)."""
+    return {"tensorflow": cfg.xla, "jax": True}.get(keras.backend.backend(), "auto")
+
+
 def compile_trainer(trainer, cfg: SDNetConfig, loss, loss_weights=None, beta_1=None):
     """Compile a wrapper with its own Adam; returns it."""
     trainer.compile(make_optimizer(cfg, beta_1), loss=loss, loss_weights=loss_weights,
-                    run_eagerly=cfg.run_eagerly)
+                    run_eagerly=cfg.run_eagerly, jit_compile=jit_compile(cfg))
     return trainer
 
 
@@ -122,10 +128,21 @@ class TrainableModel(abc.ABC):
 
     def __init__(self, cfg: SDNetConfig):
         self.cfg = cfg
-        self.networks: dict[str, keras.Model] = {}
+        self._networks: dict[str, keras.Model] = {}
         self.trainers: dict[str, keras.Model] = {}
         self.discriminator: Optional[keras.Model] = None
         self.pool = MaskPool(cfg.pool_size)
+
+    @property
+    def networks(self) -> dict[str, keras.Model]:
+        return self._networks
+
+    @networks.setter
+    def networks(self, networks: dict[str, keras.Model]):
+        """Predictions (predict_on_batch of a network) use the trainers' XLA setting."""
+        for net in networks.values():
+            net.jit_compile = jit_compile(self.cfg)
+        self._networks = networks
 
     # -- discriminator freezing -------------------------------------------------------------
     def _set_discriminator_trainable(self, flag: bool):

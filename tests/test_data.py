@@ -9,7 +9,8 @@ import pytest
 from sdnet.data import Data, DataError
 from sdnet.data.acdc import ACDCLoader, SPLITS
 from sdnet.data.augment import Rotation, rotate
-from sdnet.data.preprocess import clip_and_scale, crop_or_pad, labels_to_channels, resample_slices
+from sdnet.data.preprocess import (channels_to_labels, clip_and_scale, crop_or_pad, labels_to_channels,
+                                   labels_to_float_channels, resample_slices)
 from sdnet.data.semi import load_training_data
 from sdnet.data.streams import ArrayStream
 
@@ -39,6 +40,14 @@ def test_clip_and_scale_maps_percentiles_to_minus_one_and_one():
 def test_labels_to_channels_orders_myo_lv_rv():
     channels = labels_to_channels(np.array([[0, 1, 2, 3]]), (2, 3, 1))
     assert channels[0].tolist() == [[0, 0, 0], [0, 0, 1], [1, 0, 0], [0, 1, 0]]
+
+
+def test_cached_label_map_converts_back_to_the_same_float_channels(rng):
+    """The cache stores channels_to_labels' uint8 map; the reload's fast path must invert it."""
+    masks = labels_to_channels(rng.integers(0, 4, (5, 6, 7)), (1, 2, 3))
+    back = labels_to_float_channels(channels_to_labels(masks), 3, chunk=2)
+    assert back.dtype == np.float32
+    np.testing.assert_array_equal(back, masks)
 
 
 # -- the ACDC loader on the phantom ----------------------------------------------------------------

@@ -77,6 +77,22 @@ def test_overfitting_a_fixed_batch_drives_the_dice_loss_down(tiny_cfg, batch):
     assert last < first - 0.3, (first, last)
 
 
+def test_xla_setting_reaches_every_trainer_and_network_and_gives_the_same_loss(tiny_cfg, batch):
+    """`xla` switches XLA for all four trainers and the networks' predictions (TensorFlow);
+    JAX always compiles. An XLA step and a plain graph step from the same state agree."""
+    x, m = batch
+    cfg = tiny_cfg.replace(run_eagerly=False)
+    plain, compiled = SDNet(cfg.replace(xla=False)), SDNet(cfg.replace(xla=True))
+    on_tensorflow = keras.backend.backend() == "tensorflow"
+    for model, expected in ((plain, not on_tensorflow), (compiled, True)):
+        for part in list(model.trainers.values()) + list(model.networks.values()):
+            assert bool(part.jit_compile) is expected, part.name
+    compiled.set_state(plain.get_state())
+    np.testing.assert_allclose(compiled.predict_masks(x), plain.predict_masks(x), atol=1e-5)
+    dice = [model.train_supervised(x, m)["supervised_Mask"] for model in (plain, compiled)]
+    assert dice[1] == pytest.approx(dice[0], abs=1e-5)
+
+
 def test_state_round_trip_restores_every_variable(tiny_cfg, batch, rng):
     from sdnet.model import Batch
 

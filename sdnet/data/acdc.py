@@ -20,7 +20,7 @@ from sdnet.data.cache import cache_key, default_cache_dir, load_cached, save_cac
 from sdnet.data.dataset import Data
 from sdnet.data.errors import DataError
 from sdnet.data.nifti import load_nifti
-from sdnet.data.preprocess import (channels_to_labels, clip_and_scale, crop_or_pad, labels_to_channels,
+from sdnet.data.preprocess import (channels_to_labels, clip_and_scale, crop_or_pad, labels_to_float_channels,
                                    preprocess_pair, resample_slices)
 
 log = logging.getLogger(__name__)
@@ -206,7 +206,7 @@ class ACDCLoader:
         a = self._labelled_arrays()
         # select first, then convert: the whole set as float32 masks would be 1.1 GB per call
         order = np.concatenate([np.flatnonzero(a["index"] == v) for v in volumes])
-        masks = labels_to_channels(a["labels"][order], range(1, self.num_masks + 1))
+        masks = labels_to_float_channels(a["labels"][order], self.num_masks)
         data = Data(a["images"][order], masks, a["index"][order], None, a["volume"][order])
         return data.require_nonempty(f"ACDC split {split} {split_type}")
 
