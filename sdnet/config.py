@@ -64,7 +64,7 @@ class SDNetConfig:
     precision: str = "float32"      # or "mixed_bfloat16"
     run_eagerly: bool = False       # no graph compilation: slower steps, no 20-60 s compile per trainer
     xla: bool = True                # TensorFlow: XLA-compile trainers and predictions (Keras' "auto"
-                                    # leaves XLA off on CPU-only machines, ~30 % slower at 224 px).
+                                    # leaves XLA off on CPU-only machines, ~10 % slower at 224 px).
                                     # JAX always compiles with XLA; PyTorch runs eagerly.
     seed: int = 1
 

@@ -114,7 +114,7 @@ def warn_without_gpu(cfg: SDNetConfig, runs):
     from sdnet import hardware
 
     if hardware.accelerator() is None and cfg.image_size >= 224 and cfg.filters >= 64:
-        step_s, steps = 34, 1200 // cfg.batch_size  # docs/BENCHMARKS.md; 1200 unlabelled images
+        step_s, steps = 40, 1200 // cfg.batch_size  # docs/BENCHMARKS.md; 1200 unlabelled images
         log.warning("the paper preset without a GPU: about %d s per step of 4 + 4 images on a 2-core "
                     "CPU, i.e. roughly %.0f hours per epoch of %d steps, for each of %d runs of up to %d "
                     "epochs. Use a GPU, or --preset quick to check the pipeline.",
