@@ -45,7 +45,9 @@ def conv_flops(model):
 def fused_generator_trainer(model):
     """All generator-side losses of a labelled and an unlabelled batch in one wrapper, one Adam:
     supervised, unsupervised and both z-regressions share one pass through the anatomy encoder
-    (the faithful step runs it once per trainer and again in inference for the z-regressor)."""
+    (the faithful step runs it once per trainer and again in inference for the z-regressor).
+    A cost reference, not a training method: here the z-regression's gradient also reaches the
+    anatomy encoder through s."""
     import keras
     from sdnet.losses import dice_loss, model_output
     from sdnet.model import compile_trainer
