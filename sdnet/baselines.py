@@ -32,6 +32,12 @@ class UNetModel(TrainableModel):
     def predict_masks(self, images, batch_size=32):
         return predict(self.unet, images, batch_size)[..., : self.cfg.num_masks]
 
+    def mask_network(self):
+        if not hasattr(self, "_mask_network"):
+            image = keras.Input(self.cfg.input_shape)
+            self._mask_network = keras.Model(image, ChannelSlice(0, self.cfg.num_masks)(self.unet(image)))
+        return self._mask_network
+
 
 class SelfTrainModel(UNetModel):
     """Bai et al. 2017 without the CRF: the U-Net, retrained on its own pseudo-labels of the
@@ -75,14 +81,21 @@ class GANModel(TrainableModel):
             logs = self._train("supervised", batch.images, batch.masks)
             losses["supervised_Mask"] = logs["loss"] / self.cfg.w_segmentation
         if batch.unlabelled is not None:
+            train_discriminator = batch.real_masks is not None
+            early = self.cfg.fake_masks == "unsupervised" and train_discriminator
+            fakes = self.fake_masks(batch) if early else None
             ones = np.ones((len(batch.unlabelled), 1), "float32")
             losses["adv_M"] = self._train("unsupervised", batch.unlabelled, ones)["loss"] / self.cfg.w_adversarial
-            if batch.real_masks is not None:
-                losses.update(self._train_discriminator(batch.real_masks, batch.discriminator_images, rng))
+            if train_discriminator:
+                fakes = self.fake_masks(batch) if fakes is None else fakes
+                losses.update(self._train_discriminator(batch.real_masks, fakes, rng))
         return losses
 
     def predict_masks(self, images, batch_size=32):
         return predict(self.unet, images, batch_size)[..., : self.cfg.num_masks]
+
+    def mask_network(self):
+        return self.trainers["supervised"]
 
 
 MODELS = {"unet": UNetModel, "gan": GANModel, "selftrain": SelfTrainModel, "sdnet": SDNet}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 # Field of view of the original preprocessing: 224 pixels of 1.37 mm.
 PAPER_IMAGE_SIZE = 224
 PAPER_SPACING_MM = 1.37
+FAKE_MASKS = ("predicted", "unsupervised", "predicted_training_bn")
 
 
 @dataclass
@@ -24,6 +25,9 @@ class SDNetConfig:
     rotation_range: float = 90.0
     mask_interpolation: str = "bilinear"   # original: masks rotated bilinearly like images
     max_unlabelled: int = 1200      # the original caps the unlabelled pool at 1200 images
+    augment_unlabelled: bool = True # rotate unlabelled images, D_M's real masks and its images too
+    discriminator_masks: str = "all"  # D_M's real masks: "all" training subjects (original) or
+                                    # "disjoint": subjects whose images are never in the unlabelled pool
     # factors
     anatomy_channels: int = 8       # C
     num_z: int = 8                  # nz
@@ -36,6 +40,11 @@ class SDNetConfig:
     discriminator_filters: int = 64
     spectral: str = "penalty"       # "penalty" (original regulariser) or "none"
     spectral_weight: float = 10.0
+    # D_M's fake masks: "predicted" = a separate inference-mode prediction of other images (the
+    # original executor); "unsupervised" = the unsupervised update's own segmentor outputs
+    # (training-mode batch norm, the unlabelled batch); "predicted_training_bn" = the separate
+    # images, in training-mode batch norm
+    fake_masks: str = "predicted"
     # loss weights (paper section 4.2, original sdnet_config_acdc.py)
     w_kl: float = 0.01
     w_segmentation: float = 10.0
@@ -104,6 +113,10 @@ class SDNetConfig:
             raise ValueError(f"test_weights must be 'last' or 'best', not {self.test_weights!r}")
         if self.spectral not in ("penalty", "none"):
             raise ValueError(f"spectral must be 'penalty' or 'none', not {self.spectral!r}")
+        if self.fake_masks not in FAKE_MASKS:
+            raise ValueError(f"fake_masks must be one of {FAKE_MASKS}, not {self.fake_masks!r}")
+        if self.discriminator_masks not in ("all", "disjoint"):
+            raise ValueError(f"discriminator_masks must be 'all' or 'disjoint', not {self.discriminator_masks!r}")
         if self.mask_interpolation not in ("bilinear", "nearest"):
             raise ValueError("mask_interpolation must be 'bilinear' or 'nearest'")
         if self.precision not in ("float32", "mixed_bfloat16", "mixed_float16"):

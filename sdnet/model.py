@@ -155,11 +155,11 @@ class TrainableModel(abc.ABC):
         logs = self.trainers[trainer_name].train_on_batch(x, y, return_dict=True)
         return {k: float(v) for k, v in logs.items()}
 
-    def _train_discriminator(self, real_masks, images, rng):
-        """Step 5: D_M on real masks against a pool of the masks the model predicts for `images`."""
-        count = min(len(real_masks), len(images))
-        real_masks, images = real_masks[:count], images[:count]
-        fake = self.pool.add_and_sample(self.predict_masks(images, batch_size=count), count, rng)
+    def _train_discriminator(self, real_masks, fake_candidates, rng):
+        """Step 5: D_M on real masks against a pool of the model's masks (`fake_candidates`)."""
+        count = min(len(real_masks), len(fake_candidates))
+        real_masks = real_masks[:count]
+        fake = self.pool.add_and_sample(fake_candidates[:count], count, rng)
         ones, zeros = np.ones((count, 1), "float32"), np.zeros((count, 1), "float32")
         logs = self._train("discriminator", [real_masks, fake], [ones, zeros],
                            discriminator_trainable=True)
@@ -175,10 +175,47 @@ class TrainableModel(abc.ABC):
                               name="discriminator_trainer")
         return compile_trainer(trainer, cfg, ["mse", "mse"])
 
+    def fake_masks(self, batch: Batch):
+        """The masks D_M is shown as fake (`cfg.fake_masks`). "unsupervised" must be called before
+        the unsupervised update, so that they are that update's own forward pass."""
+        if self.cfg.fake_masks == "unsupervised":
+            return self.training_mode_masks(batch.unlabelled)
+        images = batch.discriminator_images[: len(batch.real_masks)]
+        if self.cfg.fake_masks == "predicted_training_bn":
+            return self.training_mode_masks(images)
+        return self.predict_masks(images, batch_size=len(images))
+
     # -- predictions ---------------------------------------------------------------------------
     @abc.abstractmethod
     def predict_masks(self, images, batch_size=32):
         """Soft L-channel masks (the first L channels of the softmax)."""
+
+    @abc.abstractmethod
+    def mask_network(self) -> keras.Model:
+        """image -> L soft masks, sharing the trained networks' weights."""
+
+    def training_mode_masks(self, images):
+        """Masks with training-mode batch norm (batch statistics), as a training step's forward
+        pass computes them; the moving statistics are left untouched."""
+        net = self.mask_network()
+        masks, _ = net.stateless_call([v.value for v in net.trainable_variables],
+                                      [v.value for v in net.non_trainable_variables],
+                                      keras.ops.convert_to_tensor(images), training=True)
+        return np.asarray(keras.ops.convert_to_numpy(masks))
+
+    def diagnostics(self, data, structures) -> dict:
+        """Per-epoch numbers that explain a validation curve: predicted / true area of each
+        structure on `data` and, with a mask discriminator, its mean score of true and of
+        predicted masks (LSGAN targets: real 1, fake 0)."""
+        predicted = self.segment(data.images)
+        out = {}
+        for c, name in enumerate(structures):
+            truth = float(data.masks[..., c].sum())
+            out[f"area_ratio_{name}"] = float(np.round(predicted[..., c]).sum()) / max(truth, 1.0)
+        if self.discriminator is not None:
+            out["D_real"] = float(np.mean(predict(self.discriminator, data.masks)))
+            out["D_fake"] = float(np.mean(predict(self.discriminator, predicted)))
+        return out
 
     @abc.abstractmethod
     def train_batch(self, batch: Batch, rng: np.random.Generator) -> dict:
@@ -335,15 +372,30 @@ class SDNet(TrainableModel):
             record(self.train_supervised(batch.images, batch.masks))
             if cfg.train_z_regressor and cfg.w_z_reconstruction:
                 record(self.train_z_regressor(batch.images, rng))
+        train_discriminator = batch.unlabelled is not None and batch.real_masks is not None and cfg.train_discriminator
+        fakes = self.fake_masks(batch) if train_discriminator and cfg.fake_masks == "unsupervised" else None
         if batch.unlabelled is not None and cfg.train_unsupervised:
             record(self.train_unsupervised(batch.unlabelled))
             if cfg.train_z_regressor and cfg.w_z_reconstruction:
                 record(self.train_z_regressor(batch.unlabelled, rng))
-        if batch.unlabelled is not None and batch.real_masks is not None and cfg.train_discriminator:
-            record(self._train_discriminator(batch.real_masks, batch.discriminator_images, rng))
+        if train_discriminator:
+            fakes = self.fake_masks(batch) if fakes is None else fakes
+            record(self._train_discriminator(batch.real_masks, fakes, rng))
         return {k: float(np.mean(v)) for k, v in losses.items()}
 
     # -- inference --------------------------------------------------------------------------------
+    def mask_network(self):
+        if not hasattr(self, "_mask_network"):
+            image = keras.Input(self.cfg.input_shape)
+            self._mask_network = keras.Model(image, self.segmentor(self.anatomy_encoder(image)))
+        return self._mask_network
+
+    def diagnostics(self, data, structures) -> dict:
+        """Also the anatomy channels' occupancy: the fraction of pixels each channel of s covers."""
+        occupancy = self.anatomy(data.images).mean(axis=(0, 1, 2))
+        return {**super().diagnostics(data, structures),
+                **{f"s{c}_occupancy": float(v) for c, v in enumerate(occupancy)}}
+
     def anatomy(self, images, batch_size=32):
         return predict(self.anatomy_encoder, images, batch_size)
 

@@ -76,7 +76,8 @@ class Run:
         self.model = build_model(self.spec.method, self.cfg)
         self.data: TrainingData = load_training_data(
             self.loader, self.spec.split, self.spec.fraction, seed=self.cfg.seed,
-            max_unlabelled=self.cfg.max_unlabelled, use_unlabelled=self.model.needs_unlabelled)
+            max_unlabelled=self.cfg.max_unlabelled, use_unlabelled=self.model.needs_unlabelled,
+            discriminator_masks=self.cfg.discriminator_masks)
         self.rng = np.random.default_rng([self.cfg.seed, 7])
         self.phases = 1 + (self.cfg.self_train_rounds if self.spec.method == "selftrain" else 0)
 
@@ -86,15 +87,16 @@ class Run:
         mask_order = 1 if cfg.mask_interpolation == "bilinear" else 0
         seeds = iter(np.random.SeedSequence([cfg.seed, 11]).generate_state(4))
 
-        def stream(arrays, *orders):
-            augment = Rotation(cfg.rotation_range, orders) if cfg.augment else None
-            return ArrayStream(arrays, bs, next(seeds), augment, full_batches=not cfg.short_last_batch)
+        def stream(arrays, *orders, augment=cfg.augment):
+            rotation = Rotation(cfg.rotation_range, orders) if augment else None
+            return ArrayStream(arrays, bs, next(seeds), rotation, full_batches=not cfg.short_last_batch)
 
         streams = {"labelled": stream([labelled.images, labelled.masks], 1, mask_order)}
         if self.model.needs_unlabelled and self.spec.method != "selftrain":
-            streams["unlabelled"] = stream([d.unlabelled.images], 1)
-            streams["real_masks"] = stream([d.discriminator_masks.masks], mask_order)
-            streams["discriminator_images"] = stream([d.discriminator_images.images], 1)
+            augment = cfg.augment and cfg.augment_unlabelled
+            streams["unlabelled"] = stream([d.unlabelled.images], 1, augment=augment)
+            streams["real_masks"] = stream([d.discriminator_masks.masks], mask_order, augment=augment)
+            streams["discriminator_images"] = stream([d.discriminator_images.images], 1, augment=augment)
         return streams
 
     def _batches_per_epoch(self, streams):
@@ -161,6 +163,7 @@ class Run:
                 start = time.time()
                 losses = self._train_epoch(streams, state)
                 val_dice = self._validate()
+                losses.update(self.model.diagnostics(self.data.validation, self.loader.structures))
                 _, stop = stopper.update(1.0 - val_dice)
                 if val_dice > state["best_val"]:
                     state["best_val"] = val_dice
@@ -221,16 +224,16 @@ class Run:
         path = os.path.join(self.folder, "training_log.csv")
         row = {"phase": state["phase"], "epoch": state["epoch"], "val_dice": val_dice,
                "val_loss": 1 - val_dice, **losses}
-        fields = ["phase", "epoch", "val_dice", "val_loss", "supervised_Mask", "rec_X", "KL", "rec_Z",
-                  "adv_M", "dis_M"]
         # a resumed run may have logged epochs after its last checkpoint: drop them
-        kept = []
+        kept, fields = [], []
         if os.path.exists(path):
             with open(path) as f:
-                kept = [r for r in csv.DictReader(f)
-                        if (int(r["phase"]), int(r["epoch"])) < (state["phase"], state["epoch"])]
+                reader = csv.DictReader(f)
+                kept = [r for r in reader if (int(r["phase"]), int(r["epoch"])) < (state["phase"], state["epoch"])]
+                fields = list(reader.fieldnames or [])
+        fields += [k for k in row if k not in fields]      # the columns come from the losses logged
         with open(path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+            writer = csv.DictWriter(f, fieldnames=fields, restval="")
             writer.writeheader()
             writer.writerows(kept + [row])
         log.info("%s epoch %d: %s", self.spec.name, state["epoch"] + 1,

@@ -262,3 +262,14 @@ def test_full_batches_complete_the_pass_from_the_next_permutation():
     batches = [next(stream).ravel().tolist() for _ in range(5)]
     assert all(len(b) == 4 for b in batches)
     assert sorted(sum(batches[:2], []) + batches[2][:2]) == list(range(10))   # first pass complete
+
+
+def test_disjoint_real_masks_never_belong_to_an_image_the_model_sees_unlabelled(phantom_loader):
+    data = load_training_data(phantom_loader, 0, 0.06, seed=1, discriminator_masks="disjoint")
+    labelled = set(data.labelled.volumes())
+    mask_subjects = set(data.discriminator_masks.volumes())
+    seen_unlabelled = set(data.unlabelled.volumes()) | set(data.discriminator_images.volumes())
+    assert labelled <= mask_subjects
+    assert not (mask_subjects - labelled) & seen_unlabelled
+    assert len(mask_subjects - labelled) == (70 - len(labelled)) // 2
+    assert any("real masks" in n for n in data.notes)

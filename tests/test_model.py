@@ -38,7 +38,7 @@ def test_each_update_changes_exactly_its_networks(tiny_cfg, batch, rng):
         "z_regressor": (lambda: model.train_z_regressor(x, rng), {"modality_encoder", "decoder"}),
         "unsupervised": (lambda: model.train_unsupervised(x),
                          {"anatomy_encoder", "modality_encoder", "segmentor", "decoder"}),
-        "discriminator": (lambda: model._train_discriminator(m, x, rng), {"mask_discriminator"}),
+        "discriminator": (lambda: model._train_discriminator(m, model.predict_masks(x), rng), {"mask_discriminator"}),
     }
     for _ in range(2):  # the second round checks that the toggled discriminator stays right
         for name, (update, expected) in updates.items():
@@ -150,3 +150,27 @@ def test_weights_saved_under_one_backend_load_under_another(tiny_cfg, batch, tmp
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
                           cwd=os.path.dirname(os.path.dirname(__file__)))
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_training_mode_masks_use_batch_statistics_and_leave_moving_statistics_alone(tiny_cfg, batch):
+    x, m = batch
+    model = SDNet(tiny_cfg)
+    model.train_supervised(x, m)
+    before = [keras.ops.convert_to_numpy(v).copy() for v in model.mask_network().non_trainable_variables]
+    training = model.training_mode_masks(x)
+    after = [keras.ops.convert_to_numpy(v) for v in model.mask_network().non_trainable_variables]
+    for a, b in zip(before, after):
+        np.testing.assert_array_equal(a, b)
+    assert training.shape == m.shape
+    assert np.abs(training - model.predict_masks(x)).max() > 1e-3     # batch, not moving, statistics
+
+
+@pytest.mark.parametrize("mode", ["predicted", "unsupervised", "predicted_training_bn"])
+def test_every_fake_mask_source_trains_the_discriminator(tiny_cfg, batch, rng, mode):
+    from sdnet.model import Batch
+
+    x, m = batch
+    model = SDNet(tiny_cfg.replace(fake_masks=mode))
+    losses = model.train_batch(Batch(images=x, masks=m, unlabelled=x, real_masks=m, discriminator_images=x), rng)
+    assert np.isfinite(losses["dis_M"]) and model.optimizer_iterations()["discriminator"] == 1
+    assert len(model.pool.masks) == 2

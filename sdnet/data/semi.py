@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Optional
 
+import numpy as np
+
 from sdnet.data.dataset import Data
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,21 @@ def cap_images(data: Data, max_images, seed) -> Data:
     return data.sample_per_volume(int(math.ceil(max_images / data.num_volumes)), seed=seed)
 
 
-def load_training_data(loader, split, fraction, seed=1, max_unlabelled=1200, use_unlabelled=True) -> TrainingData:
+def mask_only_subjects(training: Data, labelled: Data, seed) -> list:
+    """Half of the unlabelled training subjects, drawn with `seed`: with
+    `discriminator_masks="disjoint"` their masks are D_M's real masks and their images are used
+    nowhere, so no real mask belongs to an image of the unlabelled pool."""
+    others = [v for v in training.volumes() if v not in set(labelled.volumes())]
+    chosen = np.random.RandomState(seed).choice(others, size=len(others) // 2, replace=False) if others else []
+    return sorted(int(v) for v in chosen)
+
+
+def without_subjects(data: Data, subjects) -> Data:
+    return data.select_volumes([v for v in data.volumes() if v not in set(subjects)])
+
+
+def load_training_data(loader, split, fraction, seed=1, max_unlabelled=1200, use_unlabelled=True,
+                       discriminator_masks="all") -> TrainingData:
     if not 0 < fraction <= 1:
         raise ValueError(f"labelled fraction {fraction} is outside (0, 1]")
     seed = data_seed(fraction, split, seed)
@@ -47,17 +63,24 @@ def load_training_data(loader, split, fraction, seed=1, max_unlabelled=1200, use
         raise ValueError(f"fraction {fraction} of {training.num_volumes} training subjects selects none")
     notes = []
     unlabelled = discriminator_images = None
+    real_masks = training
     if use_unlabelled:
-        unlabelled = loader.load_unlabelled_data(split, "training", exclude_volumes=labelled.volumes())
+        held_out = mask_only_subjects(training, labelled, seed) if discriminator_masks == "disjoint" else []
+        if held_out:
+            real_masks = training.select_volumes(labelled.volumes() + held_out)
+            notes.append(f"D_M's real masks come from {len(held_out)} + {labelled.num_volumes} (labelled) "
+                         "subjects whose images are not in the unlabelled pool")
+        unlabelled = loader.load_unlabelled_data(split, "training", exclude_volumes=labelled.volumes() + held_out)
         if unlabelled.size() == 0:
             unlabelled = training.hide_masks()
             notes.append(FULL_LABELS_NOTE)
-        unlabelled = cap_images(unlabelled, max_unlabelled, seed)
-        discriminator_images = cap_images(loader.load_all_data(split, "training"), max_unlabelled, seed)
+        unlabelled = cap_images(without_subjects(unlabelled, held_out), max_unlabelled, seed)
+        discriminator_images = cap_images(without_subjects(loader.load_all_data(split, "training"), held_out),
+                                          max_unlabelled, seed)
     notes = list(getattr(loader, "notes", [])) + notes
     for note in notes:
         log.warning(note)
-    return TrainingData(labelled=labelled, unlabelled=unlabelled, discriminator_masks=training,
+    return TrainingData(labelled=labelled, unlabelled=unlabelled, discriminator_masks=real_masks,
                         discriminator_images=discriminator_images,
                         validation=loader.load_labelled_data(split, "validation"),
                         test=loader.load_labelled_data(split, "test"), notes=notes)
