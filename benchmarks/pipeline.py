@@ -6,16 +6,12 @@ Compare with the step time of benchmarks/train_step.py: the runner prepares the 
 in a thread while the model trains, so the step waits only if this is longer than a step.
 """
 import argparse
-import os
-import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from sdnet.data.augment import Rotation  # noqa: E402
-from sdnet.data.streams import ArrayStream  # noqa: E402
+from sdnet.data.augment import Rotation
+from sdnet.data.streams import ArrayStream
 
 
 def main(argv=None):

@@ -16,15 +16,12 @@ decoder); first-step (compile) time; peak resident memory.
 """
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
 import time
 
 import numpy as np
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def conv_flops(model):
@@ -49,8 +46,8 @@ def fused_generator_trainer(model):
     A cost reference, not a training method: here the z-regression's gradient also reaches the
     anatomy encoder through s."""
     import keras
-    from sdnet.losses import dice_loss, model_output
-    from sdnet.model import compile_trainer
+    from sdnet.nn.losses import dice_loss, model_output
+    from sdnet.methods.base import compile_trainer
 
     cfg = model.cfg
     x_l, x_u = keras.Input(cfg.input_shape), keras.Input(cfg.input_shape)
@@ -79,7 +76,8 @@ def timed(function, steps):
 def bench(preset, precision, steps, overrides):
     import keras
     from sdnet.config import get_preset, parse_overrides
-    from sdnet.model import Batch, SDNet
+    from sdnet.methods import Batch
+    from sdnet.methods.sdnet import SDNet
 
     cfg = get_preset(preset, precision=precision, **parse_overrides(overrides))
     model = SDNet(cfg)
@@ -89,7 +87,7 @@ def bench(preset, precision, steps, overrides):
     m = np.zeros((bs, size, size, cfg.num_masks), "float32")
     m[:, size // 4: size // 2, size // 4: size // 2, 1] = 1
     batch = Batch(images=x, masks=m, unlabelled=x, real_masks=m, discriminator_images=x)
-    compile_s, step_s = timed(lambda: model.train_batch(batch, rng), steps)
+    compile_s, step_s = timed(lambda: model.train_step(batch, rng), steps)
 
     fused = fused_generator_trainer(model)
     z, ones, zeros = rng.standard_normal((bs, cfg.num_z)).astype("float32"), np.ones((bs, 1)), np.zeros((bs, 1))
@@ -97,7 +95,7 @@ def bench(preset, precision, steps, overrides):
     def fused_step():
         model._set_discriminator_trainable(False)
         fused.train_on_batch([x, x, z, z], [m, x, zeros, ones, x, zeros, z, z])
-        model._train_discriminator(m, x, rng)
+        model._train_discriminator(m, model.predict_masks(x), rng)
 
     _, fused_s = timed(fused_step, steps)
     _, forward_s = timed(lambda: model.predict_masks(x, batch_size=bs), steps)

@@ -4,13 +4,9 @@
     python data_prep/make_phantom.py /tmp/phantom/MMWHS --mmwhs --subjects 20
 """
 import argparse
-import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from sdnet.data.phantom import write_acdc, write_mmwhs  # noqa: E402
+from sdnet.data.phantom import write_acdc, write_mmwhs
 
 
 def main(argv=None):

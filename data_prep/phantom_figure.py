@@ -4,15 +4,12 @@
 """
 import argparse
 import os
-import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from sdnet.data.acdc import ACDCLoader  # noqa: E402
-from sdnet.data.phantom import default_phantom_root, ensure_phantom  # noqa: E402
-from sdnet.plots import _pyplot, overlay  # noqa: E402
+from sdnet.data.acdc import ACDCLoader
+from sdnet.data.phantom import default_phantom_root, ensure_phantom
+from sdnet.reporting.plots import _pyplot, overlay
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -32,7 +29,7 @@ def main(argv=None):
         for c, i in enumerate(picks):
             axes[2 * r, c].imshow(data.images[i, ..., 0], cmap="gray", vmin=-1, vmax=1)
             axes[2 * r + 1, c].imshow(overlay(data.images[i], data.masks[i]))
-            axes[2 * r, c].set_title(f"{name} {data.volume[i]}", fontsize=7)
+            axes[2 * r, c].set_title(f"{name} {data.frame[i]}", fontsize=7)
     for ax in axes.ravel():
         ax.set_axis_off()
     fig.suptitle("images (top) and MYO / LV / RV masks (bottom), after preprocessing", fontsize=9)

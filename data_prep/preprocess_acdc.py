@@ -4,15 +4,12 @@ cache the experiments read, and print what it holds.
     python data_prep/preprocess_acdc.py /path/to/ACDC/training [--image-size 224] [--cache-dir DIR]
 """
 import argparse
-import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from sdnet.config import PAPER_IMAGE_SIZE, PAPER_SPACING_MM  # noqa: E402
-from sdnet.data import DataError  # noqa: E402
-from sdnet.data.acdc import ACDCLoader  # noqa: E402
+from sdnet.config import PAPER_IMAGE_SIZE, PAPER_SPACING_MM
+from sdnet.data import DataError
+from sdnet.data.acdc import ACDCLoader
 
 
 def main(argv=None):
@@ -27,7 +24,7 @@ def main(argv=None):
         start = time.time()
         loader = ACDCLoader(args.root, image_size=args.image_size, spacing_mm=spacing, cache_dir=args.cache_dir)
         data = loader.load_labelled_data(0, "all")
-        print(f"{data.num_volumes} subjects, {len(set(data.volume))} labelled frames, {data.size()} slices "
+        print(f"{data.num_subjects} subjects, {len(data.frames())} labelled frames, {data.size()} slices "
               f"of {args.image_size} px at {spacing:.2f} mm in {time.time() - start:.1f} s "
               f"(cache: {loader.cache_dir})")
         if loader.has_cine:

@@ -3,22 +3,21 @@
     python experiments/table1_acdc.py --preset quick                      # phantom, minutes on a CPU
     python experiments/table1_acdc.py --data /path/to/ACDC/training --preset paper   # on a GPU
 """
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from sdnet.data.acdc import ACDC
+from sdnet.experiments import Experiment, main
+from sdnet.reporting.published import TABLE1
 
-from sdnet.experiment import Experiment, main  # noqa: E402
-from sdnet.published import FRACTIONS, METHODS  # noqa: E402
-
-TABLE1 = Experiment(
+TABLE1_ACDC = Experiment(
     name="table1_acdc",
     title="Table 1 — ACDC semi-supervised segmentation (Dice %)",
-    methods=METHODS,
-    fractions=FRACTIONS,
+    dataset=ACDC,
+    published=TABLE1,
+    methods=("unet", "gan", "selftrain", "sdnet"),
+    fractions=TABLE1.fractions,
     quick_fractions=(1.0, 0.06),
-    quick_splits=(0,),
 )
 
 if __name__ == "__main__":
-    sys.exit(main(TABLE1))
+    sys.exit(main(TABLE1_ACDC))

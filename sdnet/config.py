@@ -7,8 +7,10 @@ code edit.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
 
 # Field of view of the original preprocessing: 224 pixels of 1.37 mm.
 PAPER_IMAGE_SIZE = 224
@@ -103,25 +105,41 @@ class SDNetConfig:
         return cls().replace(**values)
 
     def validate(self):
+        """Every field within its range and choices; ValueError naming the field otherwise."""
+        for name, (low, high) in RANGES.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ValueError(f"{name}={value!r} is outside its range [{low}, {high}]")
+        for name, allowed in CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name}={getattr(self, name)!r} is not one of {list(allowed)}")
         if self.image_size % (2 ** self.unet_downsample):
             raise ValueError(f"image_size {self.image_size} must be divisible by "
                              f"2**unet_downsample = {2 ** self.unet_downsample}")
         if self.image_size < 32:
             raise ValueError(f"image_size {self.image_size} too small: the modality encoder "
                              "needs at least 32 pixels (four valid stride-2 convolutions)")
-        if self.test_weights not in ("last", "best"):
-            raise ValueError(f"test_weights must be 'last' or 'best', not {self.test_weights!r}")
-        if self.spectral not in ("penalty", "none"):
-            raise ValueError(f"spectral must be 'penalty' or 'none', not {self.spectral!r}")
-        if self.fake_masks not in FAKE_MASKS:
-            raise ValueError(f"fake_masks must be one of {FAKE_MASKS}, not {self.fake_masks!r}")
-        if self.discriminator_masks not in ("all", "disjoint"):
-            raise ValueError(f"discriminator_masks must be 'all' or 'disjoint', not {self.discriminator_masks!r}")
-        if self.mask_interpolation not in ("bilinear", "nearest"):
-            raise ValueError("mask_interpolation must be 'bilinear' or 'nearest'")
-        if self.precision not in ("float32", "mixed_bfloat16", "mixed_float16"):
-            raise ValueError(f"unknown precision {self.precision!r}")
         return self
+
+
+INF = float("inf")
+RANGES = {  # numeric fields: [low, high]
+    "image_size": (32, 4096), "num_masks": (1, 256), "rotation_range": (0, 180), "max_unlabelled": (1, INF),
+    "anatomy_channels": (1, 256), "num_z": (1, 4096), "filters": (1, 4096), "unet_downsample": (1, 8),
+    "segmentor_filters": (1, 4096), "modality_filters": (1, 4096), "discriminator_filters": (1, 4096),
+    "spectral_weight": (0, INF), "w_kl": (0, INF), "w_segmentation": (0, INF), "w_adversarial": (0, INF),
+    "w_reconstruction": (0, INF), "w_z_reconstruction": (0, INF), "learning_rate": (1e-12, 10),
+    "decay": (0, INF), "beta_1": (0, 0.999999), "unet_beta_1": (0, 0.999999), "batch_size": (1, 65536),
+    "pool_size": (1, INF), "epochs": (1, INF), "patience": (1, INF), "min_delta": (0, 1),
+    "max_batches_per_epoch": (0, INF), "self_train_rounds": (0, 100), "seed": (0, 2 ** 32 - 1),
+}
+CHOICES = {
+    "discriminator_masks": ("all", "disjoint"), "mask_interpolation": ("bilinear", "nearest"),
+    "spectral": ("penalty", "none"), "fake_masks": FAKE_MASKS, "test_weights": ("last", "best"),
+    "precision": ("float32", "mixed_bfloat16", "mixed_float16"),
+}
+DERIVED = {"num_masks": "it is the number of structures of the data set"}
+TRUE, FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
 
 PRESETS = {
@@ -143,23 +161,44 @@ PRESETS = {
 
 
 def parse_overrides(items) -> dict:
-    """`KEY=VALUE` strings (the `--set` flag) -> {key: int, float, bool or str}."""
+    """`KEY=VALUE` strings (the `--set` flag) -> {key: value of the field's type}, checked against
+    the field's type, range and choices before anything is read or written."""
+    fields = {f.name: f.type for f in dataclasses.fields(SDNetConfig)}
     overrides = {}
     for item in items:
         if "=" not in item:
             raise ValueError(f"--set takes KEY=VALUE, got {item!r}")
-        key, text = item.split("=", 1)
-        overrides[key] = _parse_value(text)
+        key, text = (part.strip() for part in item.split("=", 1))
+        if key not in fields:
+            close = difflib.get_close_matches(key, fields, n=3)
+            raise ValueError(f"--set {key}: unknown configuration field"
+                             f"{'; did you mean ' + ' or '.join(close) + '?' if close else ''}")
+        if key in DERIVED:
+            raise ValueError(f"--set {key}: not settable, {DERIVED[key]}")
+        overrides[key] = _cast(key, fields[key], text)
     return overrides
 
 
-def _parse_value(text):
-    for cast in (int, float):
+def _cast(key, kind, text):
+    kind = getattr(kind, "__name__", kind)
+    if kind == "bool":
+        if text.lower() in TRUE + FALSE:
+            return text.lower() in TRUE
+        raise ValueError(f"--set {key}={text}: expected true or false")
+    if kind == "int":
         try:
-            return cast(text)
+            return int(text)
         except ValueError:
-            pass
-    return {"true": True, "false": False}.get(text.lower(), text)
+            raise ValueError(f"--set {key}={text}: expected a whole number") from None
+    if kind == "float":
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"--set {key}={text}: expected a number") from None
+        if not math.isfinite(value):
+            raise ValueError(f"--set {key}={text}: expected a finite number")
+        return value
+    return text
 
 
 def get_preset(name: str, **overrides) -> SDNetConfig:

@@ -50,7 +50,7 @@ def standard_volume_scores(masks, prediction, structures):
 def evaluate(model, data, structures, batch_size=16):
     """Per-volume scores under both protocols: a list of dicts with 'volume' and protocol keys."""
     rows = []
-    for name, images, masks in data.by_volume():
+    for name, images, masks in data.by_frame():
         prediction = model.segment(images, batch_size)
         original = original_volume_scores(masks, prediction, structures)
         standard = standard_volume_scores(masks, prediction, structures)

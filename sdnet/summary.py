@@ -7,7 +7,7 @@ from sdnet.config import PRESETS, get_preset
 def parameter_counts(cfg):
     """(name, trainable, non_trainable) for the five SDNet networks."""
     from keras import ops
-    from sdnet.model import SDNet
+    from sdnet.methods.sdnet import SDNet
 
     model = SDNet(cfg)
     model.discriminator.trainable = True

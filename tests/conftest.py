@@ -34,3 +34,27 @@ def phantom_loader(phantom_root, tmp_path_factory):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def batch(rng):
+    """Two 32 x 32 images and masks with a MYO strip and an LV square."""
+    x = rng.uniform(-1, 1, (2, 32, 32, 1)).astype("float32")
+    m = np.zeros((2, 32, 32, 3), "float32")
+    m[:, 8:20, 8:20, 1] = 1
+    m[:, 6:22, 6:8, 0] = 1
+    return x, m
+
+
+def weights_by_network(model):
+    import keras
+
+    if model.discriminator is not None:
+        model.discriminator.trainable = True
+    return {name: [keras.ops.convert_to_numpy(v).copy() for v in net.weights]
+            for name, net in model.networks.items()}
+
+
+def changed(before, after):
+    """Names of the networks whose weights differ."""
+    return {n for n in before if any(not np.array_equal(a, b) for a, b in zip(before[n], after[n]))}

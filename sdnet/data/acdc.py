@@ -4,29 +4,29 @@ Reads the official layout `patientNNN/patientNNN_frameXX.nii.gz` + `_gt.nii.gz` 
 frames), optionally `patientNNN_4d.nii.gz` (all phases: the unlabelled images). Every slice is
 resampled to square pixels of `spacing_mm` (1.37 mm in the paper), each 3-D frame is clipped to
 its 5th-95th percentile and scaled to [-1, 1], slices are centre-cropped or edge-padded to
-`image_size`, and masks become channels [MYO, LV, RV] from ACDC labels 2, 3, 1.
+`image_size`, and masks become channels [MYO, LV, RV] from ACDC labels 2, 3, 1 (or any
+subset: `structures={"MYO": 2, "LV": 3}` reads the RV as background).
 """
 from __future__ import annotations
 
 import logging
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
 from sdnet.config import PAPER_IMAGE_SIZE, PAPER_SPACING_MM
+from sdnet.data.base import DataSet, Loader
 from sdnet.data.cache import cache_key, default_cache_dir, load_cached, save_cached
 from sdnet.data.dataset import Data
 from sdnet.data.errors import DataError
 from sdnet.data.nifti import load_nifti
-from sdnet.data.preprocess import (channels_to_labels, clip_and_scale, crop_or_pad, labels_to_float_channels,
-                                   preprocess_pair, resample_slices)
+from sdnet.data.preprocess import clip_and_scale, crop_or_pad, labels_to_channels, preprocess_pair, resample_slices
+from sdnet.data.workers import map_in_workers
 
 log = logging.getLogger(__name__)
 
-ACDC_LABELS = (2, 3, 1)              # MYO, LV, RV in the official label map
-STRUCTURES = ("MYO", "LV", "RV")
+ACDC_STRUCTURES = {"MYO": 2, "LV": 3, "RV": 1}   # channel order of the paper, official label values
 PATIENT_DIR = re.compile(r"^patient(\d{3})$")
 FRAME_FILE = re.compile(r"^patient(\d{3})_frame(\d{2})\.nii(\.gz)?$")
 NO_4D_NOTE = ("no 4-D cine files: the unlabelled pool is the ED/ES images (masks hidden) of "
@@ -45,12 +45,13 @@ SPLITS = [
      "training": list(range(30, 47)) + [100] + list(range(1, 15)) + [62, 63] + list(range(15, 30))
      + list(range(79, 100))},
 ]
-SPLIT_TYPES = ("training", "validation", "test", "all")
 
 
 def _preprocess_frame(image_path, mask_path, spacing_mm, image_size):
-    """One labelled 3-D frame -> (images (Z, S, S, 1) float32, masks (Z, S, S, 3) uint8)."""
-    return preprocess_pair(image_path, mask_path, spacing_mm, image_size, ACDC_LABELS)[:2]
+    """One labelled 3-D frame -> (images (Z, S, S, 1) float32, label map (Z, S, S) uint8, slice mm)."""
+    images, labels, zooms = preprocess_pair(image_path, mask_path, spacing_mm, image_size,
+                                            known_labels=ACDC_STRUCTURES.values())
+    return images, labels.astype(np.uint8), zooms[2] if len(zooms) > 2 else float("nan")
 
 
 def _preprocess_cine(path, spacing_mm, image_size):
@@ -63,27 +64,36 @@ def _preprocess_cine(path, spacing_mm, image_size):
     return crop_or_pad(series, image_size, axes=(2, 3)).astype(np.float32)
 
 
-class ACDCLoader:
-    """`ACDCLoader(root)`; `load_labelled_data(split, split_type)` and friends return `Data`."""
+class ACDCLoader(Loader):
+    """`ACDCLoader(root)`: the official ACDC training layout, labelled ED/ES frames and, where
+    present, the 4-D cine series whose other phases are the unlabelled images."""
 
-    num_masks = 3
-    structures = STRUCTURES
-    modality = "MR"
+    name = "ACDC"
+    modalities = ("MR",)
 
     def __init__(self, root, image_size=PAPER_IMAGE_SIZE, spacing_mm=PAPER_SPACING_MM, cache_dir=None,
-                 workers=None):
+                 workers=None, structures=None):
         if not os.path.isdir(root):
             raise DataError(f"{root}: ACDC folder not found (expected the official layout "
                             "patientNNN/patientNNN_frameXX.nii.gz)")
-        self.root = root
-        self.image_size, self.spacing_mm = int(image_size), float(spacing_mm)
+        super().__init__(root, image_size, spacing_mm)
+        structures = dict(structures or ACDC_STRUCTURES)
+        unknown = {k: v for k, v in structures.items() if v not in ACDC_STRUCTURES.values()}
+        if unknown:
+            raise DataError(f"ACDC label values are {ACDC_STRUCTURES}; {unknown} names others")
+        self.structures, self.label_codes = tuple(structures), tuple(structures.values())
         self.cache_dir = cache_dir or default_cache_dir()
         self.workers = workers or min(4, os.cpu_count() or 1)
         self.patients = self._scan()
-        self.notes: list[str] = []
 
     def splits(self):
         return SPLITS
+
+    def subjects_present(self):
+        return [p for p, info in self.patients.items() if info["frames"]]
+
+    def describe_subject(self, subject):
+        return f"patient{subject:03d}/"
 
     # -- discovery ----------------------------------------------------------------------------
     def _scan(self):
@@ -116,29 +126,14 @@ class ACDCLoader:
 
     @property
     def has_cine(self):
-        return all(p["cine"] for p in self.patients.values())
+        return all(p["cine"] for p in self.patients.values() if p["frames"])
 
     def _params(self):
-        return {"spacing_mm": self.spacing_mm, "image_size": self.image_size, "clip": [5, 95],
-                "version": 2}
-
-    def _split_volumes(self, split, split_type):
-        if split not in range(len(SPLITS)):
-            raise DataError(f"split {split} does not exist: choose 0, 1 or 2")
-        if split_type not in SPLIT_TYPES:
-            raise DataError(f"split_type {split_type!r} is not one of {SPLIT_TYPES}")
-        if split_type == "all":
-            return sorted(self.patients)
-        wanted = SPLITS[split][split_type]
-        missing = [p for p in wanted if p not in self.patients]
-        if missing:
-            raise DataError(f"{self.root}: split {split} {split_type} needs patients {missing[:5]}"
-                            f"{'...' if len(missing) > 5 else ''} which are not there")
-        return wanted
+        return {"spacing_mm": self.spacing_mm, "image_size": self.image_size, "clip": [5, 95], "version": 3}
 
     # -- preprocessing with cache ----------------------------------------------------------------
     def _labelled_arrays(self):
-        """Preprocessed labelled frames, read from the cache once per loader."""
+        """Preprocessed labelled frames (label maps with ACDC's values), cached, read once."""
         if getattr(self, "_labelled", None) is None:
             self._labelled = self._build_labelled_arrays()
         return self._labelled
@@ -150,85 +145,87 @@ class ACDCLoader:
         arrays = load_cached(path)
         if arrays is None:
             log.info("preprocessing %d ACDC frames from %s (cached in %s)", len(frames), self.root, path)
-            results = self._map(_preprocess_frame, [(img, gt, self.spacing_mm, self.image_size)
-                                                    for _, _, img, gt in frames], "preprocessing ACDC frames")
+            results = map_in_workers(_preprocess_frame, [(img, gt, self.spacing_mm, self.image_size)
+                                                         for _, _, img, gt in frames],
+                                     self.workers, "preprocessing ACDC frames")
+            names = [f"patient{p:03d}_frame{f:02d}" for p, f, _, _ in frames]
             arrays = {"images": np.concatenate([r[0] for r in results]),
-                      # one uint8 label map (channel number + 1) instead of 3 channels: a third the size
-                      "labels": channels_to_labels(np.concatenate([r[1] for r in results])),
-                      "index": np.concatenate([[p] * len(r[0]) for (p, _, _, _), r in zip(frames, results)]),
-                      "volume": np.concatenate([[f"patient{p:03d}_frame{f:02d}"] * len(r[0])
-                                                for (p, f, _, _), r in zip(frames, results)])}
+                      "labels": np.concatenate([r[1] for r in results]),
+                      "subject": np.concatenate([[p] * len(r[0]) for (p, _, _, _), r in zip(frames, results)]),
+                      "frame": np.concatenate([[n] * len(r[0]) for n, r in zip(names, results)]),
+                      "frame_names": np.array(names), "thickness": np.array([r[2] for r in results])}
             save_cached(path, arrays)
         return arrays
 
+    def _frames_of(self, subjects):
+        a = self._labelled_arrays()
+        # select first, then convert: the whole set as float32 masks would be 1.1 GB per call
+        order = np.concatenate([np.flatnonzero(a["subject"] == s) for s in subjects]) if len(subjects) else []
+        order = np.asarray(order, dtype=int)
+        masks = labels_to_channels(a["labels"][order], self.label_codes)
+        return Data(a["images"][order], masks, a["subject"][order], a["frame"][order])
+
+    def slice_thickness(self, frame):
+        a = self._labelled_arrays()
+        match = np.flatnonzero(a["frame_names"] == frame)
+        if not len(match):
+            raise DataError(f"{self.root}: no labelled frame named {frame}")
+        return float(a["thickness"][match[0]])
+
     def _cine_arrays(self):
         """All phases of every 4-D series, with a flag for the phases that are labelled frames."""
-        patients = sorted(self.patients)
+        patients = sorted(self.subjects_present())
         key = cache_key(self._params(), [self.patients[p]["cine"] for p in patients])
         path = os.path.join(self.cache_dir, f"acdc-cine-{key}.npz")
         arrays = load_cached(path)
         if arrays is None:
-            series = self._map(_preprocess_cine, [(self.patients[p]["cine"], self.spacing_mm, self.image_size)
-                                                  for p in patients], "preprocessing ACDC cine series")
-            images, index, volume, labelled = [], [], [], []
-            for p, frames in zip(patients, series):
+            series = map_in_workers(_preprocess_cine, [(self.patients[p]["cine"], self.spacing_mm, self.image_size)
+                                                       for p in patients], self.workers,
+                                    "preprocessing ACDC cine series")
+            images, subject, frame, labelled = [], [], [], []
+            for p, phases in zip(patients, series):
                 labelled_phases = {f - 1 for f, _, _ in self.patients[p]["frames"]}   # names count from 1
-                for t, frame in enumerate(frames):
-                    if np.ptp(frame) == 0:       # blank phase, as the original skipped
+                for t, phase in enumerate(phases):
+                    if np.ptp(phase) == 0:       # blank phase, as the original skipped
                         continue
-                    images.append(frame)
-                    index += [p] * len(frame)
-                    volume += [f"patient{p:03d}_phase{t + 1:02d}"] * len(frame)
-                    labelled += [t in labelled_phases] * len(frame)
-            arrays = {"images": np.concatenate(images), "index": np.array(index), "volume": np.array(volume),
+                    images.append(phase)
+                    subject += [p] * len(phase)
+                    frame += [f"patient{p:03d}_phase{t + 1:02d}"] * len(phase)
+                    labelled += [t in labelled_phases] * len(phase)
+            arrays = {"images": np.concatenate(images), "subject": np.array(subject), "frame": np.array(frame),
                       "labelled": np.array(labelled)}
             save_cached(path, arrays)
         return arrays
 
-    def _cine_data(self, volumes, include_labelled):
+    def _cine_data(self, subjects, include_labelled):
         a = self._cine_arrays()
-        keep = np.ones(len(a["index"]), bool) if include_labelled else ~a["labelled"]
-        data = Data(a["images"][keep], np.zeros(a["images"][keep].shape, np.float32), a["index"][keep],
-                    None, a["volume"][keep])
-        return data.select_volumes(volumes)
+        keep = np.ones(len(a["subject"]), bool) if include_labelled else ~a["labelled"]
+        data = Data(a["images"][keep], np.zeros(a["images"][keep].shape, np.float32), a["subject"][keep],
+                    a["frame"][keep])
+        return data.select_subjects(subjects)
 
-    def _map(self, fn, jobs, description):
-        from sdnet.progress import progress
-
-        if self.workers > 1 and len(jobs) > 1:
-            with ProcessPoolExecutor(self.workers) as pool:
-                return list(progress(pool.map(fn, *zip(*jobs)), total=len(jobs), desc=description))
-        return [fn(*job) for job in progress(jobs, desc=description)]
-
-    # -- the original's API ----------------------------------------------------------------------
-    def load_labelled_data(self, split, split_type, modality="MR") -> Data:
-        volumes = self._split_volumes(split, split_type)
-        a = self._labelled_arrays()
-        # select first, then convert: the whole set as float32 masks would be 1.1 GB per call
-        order = np.concatenate([np.flatnonzero(a["index"] == v) for v in volumes])
-        masks = labels_to_float_channels(a["labels"][order], self.num_masks)
-        data = Data(a["images"][order], masks, a["index"][order], None, a["volume"][order])
-        return data.require_nonempty(f"ACDC split {split} {split_type}")
-
-    def load_unlabelled_data(self, split, split_type, modality="MR", exclude_volumes=()) -> Data:
-        """Images without masks: the non-ED/ES phases of the 4-D series; without 4-D files, the
-        ED/ES images of the split's subjects outside `exclude_volumes` (the labelled subset)."""
-        volumes = self._split_volumes(split, split_type)
+    # -- unlabelled images -------------------------------------------------------------------------
+    def load_unlabelled_data(self, split, split_type, exclude_subjects=()) -> Data:
+        """The non-ED/ES phases of the 4-D series (of every subject, as the original); without
+        4-D files, the ED/ES images of the split's subjects outside `exclude_subjects`."""
         if self.has_cine:
-            return self._cine_data(volumes, include_labelled=False)
-        self._note(NO_4D_NOTE)
-        remaining = [v for v in volumes if v not in set(exclude_volumes)]
-        return self.load_labelled_data(split, split_type).select_volumes(remaining).hide_masks()
+            return self._cine_data(self.split_subjects(split, split_type), include_labelled=False)
+        self.note(NO_4D_NOTE)
+        return super().load_unlabelled_data(split, split_type, exclude_subjects)
 
-    def load_all_data(self, split, split_type, modality="MR") -> Data:
+    def load_all_data(self, split, split_type) -> Data:
         """Every image of the split's subjects (all phases when 4-D files exist), masks hidden."""
-        volumes = self._split_volumes(split, split_type)
         if self.has_cine:
-            return self._cine_data(volumes, include_labelled=True)
-        self._note(NO_4D_NOTE)
-        return self.load_labelled_data(split, split_type).hide_masks()
+            return self._cine_data(self.split_subjects(split, split_type), include_labelled=True)
+        self.note(NO_4D_NOTE)
+        return super().load_all_data(split, split_type)
 
-    def _note(self, text):
-        if text not in self.notes:
-            log.warning(text)
-            self.notes.append(text)
+
+def _phantom(cache_dir=None):
+    from sdnet.data.phantom import default_phantom_root, ensure_phantom
+
+    return ensure_phantom(default_phantom_root(cache_dir))
+
+
+ACDC = DataSet(name="ACDC", expects="the ACDC training folder (patientNNN/patientNNN_frameXX.nii.gz with _gt masks; "
+                                    "patientNNN_4d.nii.gz optional)", open=ACDCLoader, phantom=_phantom)

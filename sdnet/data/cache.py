@@ -4,10 +4,11 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import zipfile
 
 import numpy as np
+
+from sdnet.io import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +45,5 @@ def load_cached(path):
 
 
 def save_cached(path, arrays: dict):
-    """Write atomically: a temporary file in the same folder, then os.replace."""
-    folder = os.path.dirname(path) or "."
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_write(path, "wb") as f:
+        np.savez(f, **arrays)

@@ -51,41 +51,33 @@ def crop_or_pad(array, size, axes=(1, 2)):
     return array
 
 
-def labels_to_channels(label_map, label_values, source="mask", strict=True):
-    """Integer label map -> binary channels, one per entry of `label_values` (in that order).
-
-    With `strict`, values not in `label_values` must be 0 (background): anything else means the
-    label map is not what the loader expects. Without it, other labels count as background.
-    """
-    label_map = np.rint(label_map).astype(np.int64)
-    known = np.isin(label_map, list(label_values) + [0])
-    if strict and not known.all():
-        unknown = sorted(set(np.unique(label_map[~known]).tolist()))[:10]
-        raise DataError(f"{source}: label values {unknown} are not in the expected set "
-                        f"{sorted(set(label_values) | {0})}")
-    return np.stack([label_map == v for v in label_values], axis=-1).astype(np.uint8)
+def check_label_values(label_map, known, source="mask"):
+    """Every value of an integer label map must be 0 or one of `known`: anything else means the
+    label map is not what the loader expects."""
+    values = np.unique(np.rint(label_map).astype(np.int64))
+    unknown = sorted(set(values.tolist()) - set(known) - {0})
+    if unknown:
+        raise DataError(f"{source}: label values {unknown[:10]} are not in the expected set "
+                        f"{sorted(set(known) | {0})}")
 
 
-def channels_to_labels(masks):
-    """Mutually exclusive binary channels (..., L) -> uint8 map of channel number + 1 (0: none)."""
-    return (masks * np.arange(1, masks.shape[-1] + 1, dtype=np.uint8)).sum(-1).astype(np.uint8)
-
-
-def labels_to_float_channels(label_map, count, chunk=128):
-    """The inverse of `channels_to_labels`, straight to float32 (what `Data` holds), a chunk of
-    slices at a time: a cache reload of all 1,902 ACDC slices writes 1.1 GB, and the
-    general `labels_to_channels` (int64 copies, checks) took 5 s of a 2 s budget."""
-    values = np.arange(1, count + 1, dtype=label_map.dtype)
-    out = np.empty(label_map.shape + (count,), np.float32)
+def labels_to_channels(label_map, codes, chunk=128):
+    """Integer label map (N, ...) -> float32 binary channels (N, ..., L), channel k where the map
+    equals codes[k]; other values are background. A chunk of slices at a time: a cache reload of
+    all 1,902 ACDC slices writes 1.1 GB, and int64 intermediates would double it."""
+    codes = np.asarray(codes, dtype=label_map.dtype)
+    out = np.empty(label_map.shape + (len(codes),), np.float32)
     for start in range(0, len(label_map), chunk):
-        np.equal(label_map[start:start + chunk, ..., None], values, out=out[start:start + chunk])
+        np.equal(label_map[start:start + chunk, ..., None], codes, out=out[start:start + chunk])
     return out
 
 
-def preprocess_pair(image_path, mask_path, spacing_mm, image_size, label_values, strict_labels=True):
-    """A 3-D image and its label map -> (images (Z, S, S, 1) float32, masks (Z, S, S, L) uint8,
+def preprocess_pair(image_path, mask_path, spacing_mm, image_size, known_labels=None):
+    """A 3-D image and its label map -> (images (Z, S, S, 1) float32, label maps (Z, S, S) int32,
     voxel sizes of the source). Slices along the last axis; the whole volume is clipped and
-    scaled together, as the original did per 3-D frame."""
+    scaled together, as the original did per 3-D frame. The label map is resampled with nearest
+    neighbours, which is what resampling each binary channel with order 0 gives. With
+    `known_labels`, any other non-zero value is an error naming the file."""
     from sdnet.data.nifti import load_nifti
 
     image, zooms = load_nifti(image_path, "image")
@@ -95,9 +87,10 @@ def preprocess_pair(image_path, mask_path, spacing_mm, image_size, label_values,
     if mask.shape != image.shape:
         raise DataError(f"{mask_path}: mask shape {mask.shape} differs from image shape {image.shape} "
                         f"of {os.path.basename(image_path)}")
-    channels = labels_to_channels(mask, label_values, source=mask_path, strict=strict_labels)
+    if known_labels is not None:
+        check_label_values(mask, known_labels, source=mask_path)
     image = clip_and_scale(resample_slices(image, zooms, spacing_mm, order=1), source=image_path)
-    masks = resample_slices(channels.astype(np.float64), zooms, spacing_mm, order=0)
+    labels = resample_slices(np.rint(mask), zooms, spacing_mm, order=0)
     image = crop_or_pad(np.moveaxis(image, 2, 0)[..., None], image_size)
-    masks = crop_or_pad(np.moveaxis(masks, 2, 0), image_size)
-    return image.astype(np.float32), np.rint(masks).astype(np.uint8), zooms
+    labels = crop_or_pad(np.moveaxis(labels, 2, 0), image_size)
+    return image.astype(np.float32), np.rint(labels).astype(np.int32), zooms

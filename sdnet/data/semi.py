@@ -12,16 +12,16 @@ from sdnet.data.dataset import Data
 
 log = logging.getLogger(__name__)
 
-FULL_LABELS_NOTE = ("all training subjects are labelled and there are no 4-D files: the unlabelled "
-                    "pool is every training image with its mask hidden")
+FULL_LABELS_NOTE = ("all training subjects are labelled and the data set has no image without a mask: "
+                    "the unlabelled pool is every training image with its mask hidden")
 
 
 @dataclass
 class TrainingData:
-    labelled: Optional[Data]             # the labelled fraction of the training subjects
-    unlabelled: Optional[Data]           # images whose masks are not used
-    discriminator_masks: Data            # real masks: every labelled training volume
-    discriminator_images: Optional[Data]  # images whose predicted masks are the "fake" ones
+    labelled: Data                        # the labelled fraction of the training subjects
+    unlabelled: Optional[Data]            # images whose masks are not used
+    discriminator_masks: Data             # D_M's real masks
+    discriminator_images: Optional[Data]  # images whose predicted masks are D_M's fake ones
     validation: Data
     test: Data
     notes: list = field(default_factory=list)
@@ -33,23 +33,19 @@ def data_seed(fraction, split, seed):
 
 
 def cap_images(data: Data, max_images, seed) -> Data:
-    """At most `max_images`, taken evenly per volume (original: ceil(max / volumes) per volume)."""
+    """At most `max_images`, taken evenly per subject (original: ceil(max / subjects) per subject)."""
     if data.size() <= max_images:
         return data
-    return data.sample_per_volume(int(math.ceil(max_images / data.num_volumes)), seed=seed)
+    return data.sample_per_subject(int(math.ceil(max_images / data.num_subjects)), seed=seed)
 
 
 def mask_only_subjects(training: Data, labelled: Data, seed) -> list:
     """Half of the unlabelled training subjects, drawn with `seed`: with
     `discriminator_masks="disjoint"` their masks are D_M's real masks and their images are used
     nowhere, so no real mask belongs to an image of the unlabelled pool."""
-    others = [v for v in training.volumes() if v not in set(labelled.volumes())]
+    others = [s for s in training.subjects() if s not in set(labelled.subjects())]
     chosen = np.random.RandomState(seed).choice(others, size=len(others) // 2, replace=False) if others else []
-    return sorted(int(v) for v in chosen)
-
-
-def without_subjects(data: Data, subjects) -> Data:
-    return data.select_volumes([v for v in data.volumes() if v not in set(subjects)])
+    return sorted(chosen.tolist() if len(chosen) else [])
 
 
 def load_training_data(loader, split, fraction, seed=1, max_unlabelled=1200, use_unlabelled=True,
@@ -58,26 +54,26 @@ def load_training_data(loader, split, fraction, seed=1, max_unlabelled=1200, use
         raise ValueError(f"labelled fraction {fraction} is outside (0, 1]")
     seed = data_seed(fraction, split, seed)
     training = loader.load_labelled_data(split, "training")
-    labelled = training.sample(int(fraction * training.num_volumes), seed=seed)
+    labelled = training.sample_subjects(int(fraction * training.num_subjects), seed=seed)
     if labelled.size() == 0:
-        raise ValueError(f"fraction {fraction} of {training.num_volumes} training subjects selects none")
+        raise ValueError(f"fraction {fraction} of {training.num_subjects} training subjects selects none")
     notes = []
     unlabelled = discriminator_images = None
     real_masks = training
     if use_unlabelled:
         held_out = mask_only_subjects(training, labelled, seed) if discriminator_masks == "disjoint" else []
         if held_out:
-            real_masks = training.select_volumes(labelled.volumes() + held_out)
-            notes.append(f"D_M's real masks come from {len(held_out)} + {labelled.num_volumes} (labelled) "
+            real_masks = training.select_subjects(labelled.subjects() + held_out)
+            notes.append(f"D_M's real masks come from {len(held_out)} + {labelled.num_subjects} (labelled) "
                          "subjects whose images are not in the unlabelled pool")
-        unlabelled = loader.load_unlabelled_data(split, "training", exclude_volumes=labelled.volumes() + held_out)
+        unlabelled = loader.load_unlabelled_data(split, "training", exclude_subjects=labelled.subjects() + held_out)
         if unlabelled.size() == 0:
             unlabelled = training.hide_masks()
             notes.append(FULL_LABELS_NOTE)
-        unlabelled = cap_images(without_subjects(unlabelled, held_out), max_unlabelled, seed)
-        discriminator_images = cap_images(without_subjects(loader.load_all_data(split, "training"), held_out),
+        unlabelled = cap_images(unlabelled.without_subjects(held_out), max_unlabelled, seed)
+        discriminator_images = cap_images(loader.load_all_data(split, "training").without_subjects(held_out),
                                           max_unlabelled, seed)
-    notes = list(getattr(loader, "notes", [])) + notes
+    notes = list(loader.notes) + notes
     for note in notes:
         log.warning(note)
     return TrainingData(labelled=labelled, unlabelled=unlabelled, discriminator_masks=real_masks,

@@ -3,7 +3,7 @@ of LV + MYO volumes (the paper's QMRI set is private; Table 2 and the LV volume 
 
 Both preprocess like the ACDC loader (in-plane resampling to `spacing_mm`, 5-95 percentile
 clipping and [-1, 1] scaling per volume, centre crop / edge pad to `image_size`) and keep the
-voxel size of every volume so left-ventricular volumes can be computed in mL.
+slice thickness of every volume so structure volumes can be computed in mL.
 """
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ import re
 import numpy as np
 
 from sdnet.config import PAPER_IMAGE_SIZE, PAPER_SPACING_MM
+from sdnet.data.base import Loader
 from sdnet.data.cache import cache_key, default_cache_dir, load_cached, save_cached
 from sdnet.data.dataset import Data
 from sdnet.data.errors import DataError
-from sdnet.data.preprocess import preprocess_pair
+from sdnet.data.preprocess import labels_to_channels, preprocess_pair
 
 
 def rotating_splits(subjects, folds=3, fractions=(0.7, 0.15, 0.15)):
@@ -33,88 +34,85 @@ def rotating_splits(subjects, folds=3, fractions=(0.7, 0.15, 0.15)):
     return splits
 
 
-class VolumePairLoader:
-    """pairs: [(subject number, modality, image path, mask path)]; masks -> one channel per
-    entry of `label_values`, in the order of `structures`."""
+class VolumePairLoader(Loader):
+    """pairs: [(subject, modality, image path, mask path)]; `structures`: {name: label value},
+    in channel order. Label values outside `structures` are background, or with `known_labels`
+    (every value the data set defines) any other value is an error naming the file."""
 
-    def __init__(self, root, pairs, structures, label_values, image_size=PAPER_IMAGE_SIZE,
-                 spacing_mm=PAPER_SPACING_MM, cache_dir=None, heart_slices_only=True, name="volumes",
-                 strict_labels=True):
+    def __init__(self, root, pairs, structures: dict, image_size=PAPER_IMAGE_SIZE, spacing_mm=PAPER_SPACING_MM,
+                 cache_dir=None, heart_slices_only=True, name="volumes", known_labels=None):
         if not pairs:
             raise DataError(f"{root}: no image/label pairs found")
-        self.root, self.pairs, self.name = root, sorted(pairs), name
-        self.structures, self.label_values = tuple(structures), tuple(label_values)
-        self.num_masks = len(self.structures)
-        self.image_size, self.spacing_mm = int(image_size), float(spacing_mm)
+        super().__init__(root, image_size, spacing_mm)
+        self.pairs, self.name = sorted(pairs), name
+        self.structures, self.label_codes = tuple(structures), tuple(int(v) for v in structures.values())
+        self.known_labels = None if known_labels is None else tuple(known_labels)
         self.cache_dir = cache_dir or default_cache_dir()
-        self.heart_slices_only, self.strict_labels = heart_slices_only, strict_labels
-        self.modalities = sorted({m for _, m, _, _ in self.pairs})
-        self.notes: list[str] = []
+        self.heart_slices_only = heart_slices_only
+        self.modalities = tuple(sorted({m for _, m, _, _ in self.pairs}))
 
     def splits(self):
         """Per modality, the rotating 70/15/15 folds of its subjects (merged over modalities)."""
         merged = [{"training": [], "validation": [], "test": []} for _ in range(3)]
         for modality in self.modalities:
-            subjects = [s for s, m, _, _ in self.pairs if m == modality]
+            subjects = sorted({s for s, m, _, _ in self.pairs if m == modality})
             for k, split in enumerate(rotating_splits(subjects)):
                 for key, values in split.items():
                     merged[k][key] += values
         return merged
 
+    def subjects_present(self):
+        return sorted({s for s, _, _, _ in self.pairs})
+
     def _arrays(self):
-        params = {"spacing_mm": self.spacing_mm, "image_size": self.image_size, "labels": self.label_values,
-                  "heart_slices_only": self.heart_slices_only, "strict": self.strict_labels, "version": 1}
+        if getattr(self, "_cached", None) is not None:
+            return self._cached
+        params = {"spacing_mm": self.spacing_mm, "image_size": self.image_size, "labels": self.label_codes,
+                  "known": self.known_labels, "heart_slices_only": self.heart_slices_only, "version": 2}
         key = cache_key(params, [p for _, _, img, gt in self.pairs for p in (img, gt)])
-        path = os.path.join(self.cache_dir, f"{self.name}-{key}.npz")
+        path = os.path.join(self.cache_dir, f"{re.sub(r'[^a-z0-9]+', '-', self.name.lower())}-{key}.npz")
         arrays = load_cached(path)
         if arrays is None:
             from sdnet.progress import progress
 
-            parts = {k: [] for k in ("images", "masks", "index", "volume", "scanner", "thickness")}
+            parts = {k: [] for k in ("images", "labels", "subject", "frame", "modality")}
+            frames, thickness = [], []
             for subject, modality, img, gt in progress(self.pairs, desc=f"preprocessing {self.name}"):
-                images, masks, zooms = preprocess_pair(img, gt, self.spacing_mm, self.image_size, self.label_values,
-                                                       self.strict_labels)
+                images, labels, zooms = preprocess_pair(img, gt, self.spacing_mm, self.image_size, self.known_labels)
                 if self.heart_slices_only:
-                    keep = masks.reshape(len(masks), -1).any(-1)
-                    images, masks = images[keep], masks[keep]
+                    keep = np.isin(labels, self.label_codes).reshape(len(labels), -1).any(-1)
+                    images, labels = images[keep], labels[keep]
                 stem = re.sub(r"\.nii(\.gz)?$", "", os.path.basename(img))
+                frames.append(stem)
+                thickness.append(zooms[2] if len(zooms) > 2 else float("nan"))
                 parts["images"].append(images)
-                parts["masks"].append(masks)
-                parts["index"] += [subject] * len(images)
-                parts["volume"] += [stem] * len(images)
-                parts["scanner"] += [modality] * len(images)
-                parts["thickness"] += [zooms[2] if len(zooms) > 2 else 1.0] * len(images)
-            arrays = {k: (np.concatenate(v) if k in ("images", "masks") else np.array(v)) for k, v in parts.items()}
+                parts["labels"].append(labels)
+                parts["subject"] += [subject] * len(images)
+                parts["frame"] += [stem] * len(images)
+                parts["modality"] += [modality] * len(images)
+            arrays = {k: (np.concatenate(v) if k in ("images", "labels") else np.array(v)) for k, v in parts.items()}
+            arrays.update(frame_names=np.array(frames), thickness=np.array(thickness))
             save_cached(path, arrays)
+        self._cached = arrays
         return arrays
 
-    def load_labelled_data(self, split, split_type, modality="all") -> Data:
-        if split not in range(3):
-            raise DataError(f"split {split} does not exist: choose 0, 1 or 2")
+    def _frames_of(self, subjects):
         a = self._arrays()
-        data = Data(a["images"], a["masks"], a["index"], a["scanner"], a["volume"])
-        if split_type != "all":
-            if split_type not in ("training", "validation", "test"):
-                raise DataError(f"split_type {split_type!r} is not one of training, validation, test, all")
-            data = data.select_volumes(self.splits()[split][split_type])
-        if modality != "all":
-            data = data.filter_by_scanner(modality)
-        return data.require_nonempty(f"{self.name} split {split} {split_type} {modality}")
+        order = np.concatenate([np.flatnonzero(a["subject"] == s) for s in subjects]) if len(subjects) else []
+        order = np.asarray(order, dtype=int)
+        return Data(a["images"][order], labels_to_channels(a["labels"][order], self.label_codes),
+                    a["subject"][order], a["frame"][order], a["modality"][order])
 
-    def load_unlabelled_data(self, split, split_type, modality="all", exclude_volumes=()):
-        data = self.load_labelled_data(split, split_type, modality)
-        return data.select_volumes([v for v in data.volumes() if v not in set(exclude_volumes)]).hide_masks()
-
-    def load_all_data(self, split, split_type, modality="all"):
-        return self.load_labelled_data(split, split_type, modality).hide_masks()
-
-    def slice_thickness(self, volume):
+    def slice_thickness(self, frame):
         a = self._arrays()
-        return float(a["thickness"][a["volume"] == volume][0])
-
-    def lv_volume_ml(self, volume, lv_masks):
-        """Sum over slices of LV pixel count x pixel area x slice thickness, in mL."""
-        return float(np.sum(lv_masks) * self.spacing_mm ** 2 * self.slice_thickness(volume) / 1000.0)
+        match = np.flatnonzero(a["frame_names"] == frame)
+        if not len(match):
+            raise DataError(f"{self.root}: no frame named {frame}")
+        thickness = float(a["thickness"][match[0]])
+        if not np.isfinite(thickness) or thickness <= 0:
+            raise DataError(f"{self.root}: {frame} has no slice thickness in its header; volumes in mL "
+                            "need it")
+        return thickness
 
 
 MMWHS_FILE = re.compile(r"^(mr|ct)_train_(\d{4})_image\.nii(\.gz)?$")
@@ -143,7 +141,8 @@ class MMWHSLoader(VolumePairLoader):
                 raise DataError(f"{os.path.join(root, f)}: image has no label file {os.path.basename(label)}")
             number = int(m.group(2)) + (1000 if m.group(1) == "ct" else 0)
             pairs.append((number, m.group(1).upper(), os.path.join(root, f), label))
-        super().__init__(root, pairs, MMWHS_STRUCTURES, MMWHS_LABELS, name="mmwhs", **kwargs)
+        super().__init__(root, pairs, dict(zip(MMWHS_STRUCTURES, MMWHS_LABELS)), name="MM-WHS",
+                         known_labels=MMWHS_LABELS, **kwargs)
 
 
 class NiftiPairsLoader(VolumePairLoader):
@@ -164,8 +163,7 @@ class NiftiPairsLoader(VolumePairLoader):
             if mask not in masks:
                 raise DataError(f"{os.path.join(root, f)}: image has no label map {mask}")
             pairs.append((number, modality, os.path.join(root, f), os.path.join(root, mask)))
-        kwargs.setdefault("strict_labels", False)
-        super().__init__(root, pairs, tuple(label_map), tuple(label_map.values()), name="niftipairs", **kwargs)
+        super().__init__(root, pairs, dict(label_map), name="NIfTI pairs", **kwargs)
 
 
 def parse_label_map(text):

@@ -1,0 +1,212 @@
+"""The command line every script in experiments/ shares: flags, checks, the runs, the report.
+
+Everything a user can get wrong is checked before anything is written: the `--set` values
+against the configuration's types and ranges, the grid, the backend, the output and cache
+folders, the data folder, the disk space. Only then is experiment.json written.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import math
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+
+from sdnet.config import PRESETS, SDNetConfig, get_preset, parse_overrides
+from sdnet.experiments.declaration import Experiment
+from sdnet.experiments.grid import Grid, select_grid
+from sdnet.io import check_writable_folder, read_json, write_json
+from sdnet.training.folder import differing_keys
+
+log = logging.getLogger("sdnet")
+BACKENDS = {"tensorflow": ("tensorflow", "pip install tensorflow-cpu (or tensorflow[and-cuda] on a GPU)"),
+            "jax": ("jax", 'pip install "jax[cpu]" (or "jax[cuda12]" on a GPU)'),
+            "torch": ("torch", "pip install torch")}
+
+
+def build_parser(exp: Experiment):
+    p = argparse.ArgumentParser(description=exp.title)
+    p.add_argument("--methods", nargs="+", default=None, help=f"any of {list(exp.methods)}")
+    p.add_argument("--labels", nargs="+", type=float, default=None,
+                   help=f"labelled fractions of the training subjects (default {list(exp.fractions)})")
+    p.add_argument("--splits", nargs="+", type=int, default=None, help=f"cross-validation splits {list(exp.splits)}")
+    if exp.variants:
+        p.add_argument("--variants", nargs="+", default=None, help=f"any of {list(exp.variants)}")
+    p.add_argument("--preset", default="quick", choices=sorted(PRESETS))
+    p.add_argument("--data", default=None,
+                   help=f"{exp.dataset.expects}; default: the synthetic phantom in this layout")
+    p.add_argument("--out", default=None, help=f"output folder (default results/{exp.name}_<preset>)")
+    p.add_argument("--backend", default=os.environ.get("KERAS_BACKEND", "tensorflow"), choices=sorted(BACKENDS))
+    p.add_argument("--seeds", nargs="+", type=int, default=None,
+                   help="one run per seed (at CPU scale, compare methods over several)")
+    p.add_argument("--cache-dir", default=None, help="where preprocessed arrays are cached")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="override configuration fields, e.g. --set epochs=50 test_weights=best")
+    p.add_argument("--image-every", type=int, default=0, help="save example images every N epochs")
+    p.add_argument("--report-only", action="store_true",
+                   help="rebuild report.md and results.csv from the finished runs in --out; train nothing")
+    p.add_argument("--force", action="store_true",
+                   help="use an --out folder of another configuration (runs of another configuration are "
+                        "set aside and retrained, never reused)")
+    return p
+
+
+def use_backend(name, may_restart):
+    """Make Keras run on `name`. Keras reads KERAS_BACKEND once, when `import sdnet` imported it:
+    from the command line the process restarts itself with the variable set."""
+    module, install = BACKENDS[name]
+    if importlib.util.find_spec(module) is None:
+        raise ValueError(f"--backend {name}: the {module} package is not installed ({install})")
+    import keras
+
+    if keras.backend.backend() == name:
+        return
+    if may_restart:
+        os.environ["KERAS_BACKEND"] = name
+        os.execv(sys.executable, [sys.executable] + sys.argv)
+    raise ValueError(f"--backend {name}: Keras already runs on {keras.backend.backend()}; set "
+                     f"KERAS_BACKEND={name} before starting Python")
+
+
+@dataclass
+class Plan:
+    """A checked invocation: what to run where."""
+    exp: Experiment
+    cfg: SDNetConfig
+    grid: Grid
+    loader: object
+    out: str
+    data_name: str
+    args: argparse.Namespace
+
+
+def prepare(exp: Experiment, args, may_restart=False) -> Plan:
+    """Check every flag and folder; write experiment.json last. ValueError on bad input."""
+    cfg = get_preset(args.preset, **{**exp.overrides, **parse_overrides(args.set)})
+    grid = select_grid(exp, args.preset, args.methods, args.labels, args.splits, args.seeds,
+                       getattr(args, "variants", None))
+    for variant in grid.variants:
+        if variant:
+            cfg.replace(**exp.variants[variant]).validate()
+    use_backend(args.backend, may_restart)
+    out = args.out or os.path.join("results", f"{exp.name}_{args.preset}")
+    data_name = "synthetic cardiac phantom (not real data)" if args.data is None else os.path.abspath(args.data)
+    if args.report_only:       # the runs on disk are the data: nothing is read or written but the report
+        if not os.path.isdir(out):
+            raise ValueError(f"--out {out}: folder not found")
+        return Plan(exp, cfg, grid, None, out, data_name, args)
+    check_writable_folder(out, "output folder (--out)")
+    from sdnet.data.cache import default_cache_dir
+
+    check_writable_folder(args.cache_dir or default_cache_dir(), "cache folder (--cache-dir or $SDNET_CACHE)")
+    if args.data is not None and not os.path.isdir(args.data):
+        raise ValueError(f"--data {args.data}: folder not found (expected {exp.dataset.expects})")
+    root = args.data or exp.dataset.phantom(args.cache_dir)
+    loader = exp.dataset.open(root, image_size=cfg.image_size, spacing_mm=cfg.spacing_mm, cache_dir=args.cache_dir)
+    cfg = cfg.replace(num_masks=loader.num_masks)
+    grid = select_grid(exp, args.preset, grid.methods, grid.fractions, grid.splits, grid.seeds, grid.variants,
+                       num_splits=len(loader.splits()))
+    plan = Plan(exp, cfg, grid, loader, out, data_name, args)
+    settings = {"experiment": exp.name, "config": cfg.to_dict(), "data": data_name,
+                "structures": list(loader.structures), "backend": args.backend}
+    check_out_folder(out, settings, args.force)
+    check_disk(plan)
+    write_json(os.path.join(out, "experiment.json"), settings)
+    return plan
+
+
+def check_out_folder(out, settings: dict, force):
+    """Refuse an --out folder holding runs of another configuration, naming the differing keys."""
+    path = os.path.join(out, "experiment.json")
+    if os.path.exists(path) and not force:
+        differing = differing_keys(read_json(path), settings)
+        if differing:
+            raise ValueError(f"{out} holds runs of another configuration (differing: {', '.join(differing)}); "
+                             "choose another --out or pass --force")
+
+
+def run_config(plan: Plan, spec) -> SDNetConfig:
+    return plan.cfg.replace(**plan.exp.variants[spec.variant]) if spec.variant else plan.cfg
+
+
+def check_disk(plan: Plan):
+    """Each finished run keeps its best and last weights; the run in progress also holds a
+    checkpoint (weights, batch-norm statistics and every optimiser's moments). Sizes are counted
+    from the networks, built once per method."""
+    from sdnet.methods import build_method
+    from sdnet.training.run import run_folder
+
+    pending = [s for s in plan.grid.specs()
+               if not os.path.exists(os.path.join(run_folder(plan.out, s), "result.json"))]
+    if not pending:
+        return
+    sizes = {}
+    for spec in pending:
+        key = (spec.method, spec.variant)
+        if key not in sizes:
+            method = build_method(spec.method, run_config(plan, spec))
+            weights = sum(math.prod(v.shape) for net in method.networks.values() for v in net.weights) * 4
+            sizes[key] = (weights, sum(math.prod(v.shape) for v in method.state_variables()) * 4)
+    need = sum(2 * sizes[(s.method, s.variant)][0] for s in pending) + max(c for _, c in sizes.values()) + 100e6
+    free = shutil.disk_usage(plan.out).free
+    if free < need:
+        raise ValueError(f"{plan.out}: {free / 1e9:.1f} GB free, the weights and checkpoints of {len(pending)} "
+                         f"runs need about {need / 1e9:.1f} GB")
+
+
+def run_grid(plan: Plan):
+    from sdnet.training.run import Run, run_folder
+
+    specs = plan.grid.specs()
+    for i, spec in enumerate(specs, 1):
+        log.info("run %d/%d: %s", i, len(specs), spec.name)
+        Run(spec, run_config(plan, spec), plan.loader, run_folder(plan.out, spec), image_every=plan.args.image_every,
+            force=plan.args.force).execute()
+
+
+def report(plan: Plan, wall_s=None):
+    from sdnet import hardware
+    from sdnet.reporting.report import collect_results, write_report
+    from sdnet.training.run import run_folder
+
+    results = collect_results(plan.out)
+    if not results:
+        raise ValueError(f"{plan.out}: no finished runs yet (no runs/**/result.json)")
+    structures = {tuple(r["structures"]) for r in results}
+    if len(structures) > 1:
+        raise ValueError(f"{plan.out} holds runs of different structures {sorted(structures)}; one report "
+                         "needs one set")
+    missing = [s.name for s in plan.grid.specs()
+               if not os.path.exists(os.path.join(run_folder(plan.out, s), "result.json"))]
+    hw = hardware.describe()
+    context = {"data": plan.data_name, "preset": plan.args.preset, "backend": hw["backend"],
+               "hardware": f"{hw['device']}; {hw['cpu']}",
+               "image size": f"{plan.cfg.image_size} px at {plan.cfg.spacing_mm:.2f} mm"}
+    if wall_s is not None:
+        context["this invocation's wall time"] = f"{wall_s / 60:.1f} min"
+    order = [(m, v) for m in plan.exp.methods for v in ([""] + list(plan.exp.variants))]    # the table's order
+    table = write_report(plan.out, plan.exp.title, results, order, plan.exp.fractions,
+                         plan.exp.published, context, missing)
+    print(f"\n{plan.exp.title} — measured on {plan.data_name}, preset {plan.args.preset} "
+          f"(report: {os.path.join(plan.out, 'report.md')})\n")
+    print(table)
+
+
+def main(exp: Experiment, argv=None):
+    """The experiment's command line; returns the exit status (2: bad input, with a message)."""
+    args = build_parser(exp).parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        plan = prepare(exp, args, may_restart=argv is None)
+        start = time.time()
+        if not args.report_only:
+            run_grid(plan)
+        report(plan, None if args.report_only else time.time() - start)
+    except ValueError as err:   # DataError, CheckpointError and bad flags: a message, no traceback
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,30 @@
+"""`Experiment`: what a paper result is, as data: the data set (the phantom in its layout when
+no --data is given), the published table it stands beside, the grid axes it sweeps and the
+smaller grid `--preset quick` runs."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from sdnet.data.acdc import ACDC
+from sdnet.data.base import DataSet
+from sdnet.reporting.published import PublishedTable
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str                                   # results/<name>_<preset> by default
+    title: str
+    methods: tuple                              # method names, in the table's order
+    fractions: tuple                            # labelled fractions of the training subjects
+    dataset: DataSet = ACDC
+    published: Optional[PublishedTable] = None
+    splits: tuple = (0, 1, 2)
+    seeds: tuple = (1,)
+    variants: dict = field(default_factory=dict)   # variant name -> configuration changes (a grid axis)
+    overrides: dict = field(default_factory=dict)  # configuration changes of every run
+    # the grid `--preset quick` runs when no flag narrows it (minutes on a CPU); () = the full axis
+    quick_methods: tuple = ()
+    quick_fractions: tuple = ()
+    quick_splits: tuple = (0,)
+    quick_variants: tuple = ()

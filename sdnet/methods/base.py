@@ -1,0 +1,320 @@
+"""What every method shares: compiled wrapper trainers, their state, predictions, the mask
+discriminator's step and pool, and the hooks the training loop calls.
+
+As in the authors' executors, sub-networks are composed into functional wrapper models, each
+compiled with its own Adam optimiser and trained with `train_on_batch`. A method declares the
+data streams its step consumes and its phases; the loop calls, per run,
+`on_phase_start` (the labelled set of a phase: self-training's pseudo-labels), then per epoch
+`on_epoch_start`, `train_step` per batch, `on_validation_end` (numbers that explain the
+validation curve, logged beside the losses) and `on_epoch_end`.
+
+Keras 3 reads `trainable` when a trainer runs, so the discriminator is frozen before every
+generator-side call and unfrozen before its own (the Keras 2 "compile, then freeze" trick
+alone would freeze it everywhere).
+"""
+from __future__ import annotations
+
+import abc
+import contextlib
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import keras
+from keras import layers
+
+from sdnet.config import SDNetConfig
+
+
+@dataclass
+class Batch:
+    """What one training step consumes; a missing stream is None and its updates are skipped."""
+    images: Optional[np.ndarray] = None          # labelled images (B, H, W, 1)
+    masks: Optional[np.ndarray] = None           # their masks (B, H, W, L)
+    unlabelled: Optional[np.ndarray] = None      # unlabelled images
+    real_masks: Optional[np.ndarray] = None      # masks for the discriminator's "real" side
+    discriminator_images: Optional[np.ndarray] = None  # images whose predicted masks are "fake"
+
+
+def learning_rate_schedule(cfg: SDNetConfig):
+    """The Keras 2 decay rule lr / (1 + decay * iterations), per optimiser."""
+    return keras.optimizers.schedules.InverseTimeDecay(cfg.learning_rate, decay_steps=1, decay_rate=cfg.decay)
+
+
+def make_optimizer(cfg: SDNetConfig, beta_1: Optional[float] = None):
+    """Adam (beta_1 0.5 as the original SDNet trainers) with the Keras 2 decay rule."""
+    return keras.optimizers.Adam(learning_rate_schedule(cfg), beta_1=cfg.beta_1 if beta_1 is None else beta_1)
+
+
+def jit_compile(cfg: SDNetConfig):
+    """`cfg.xla` on TensorFlow; JAX always jit-compiles (it is slow op by op); PyTorch keeps
+    Keras' default (eager)."""
+    return {"tensorflow": cfg.xla, "jax": True}.get(keras.backend.backend(), "auto")
+
+
+def compile_trainer(trainer, cfg: SDNetConfig, loss, loss_weights=None, beta_1=None):
+    """Compile a wrapper with its own Adam; returns it."""
+    trainer.compile(make_optimizer(cfg, beta_1), loss=loss, loss_weights=loss_weights,
+                    run_eagerly=cfg.run_eagerly, jit_compile=jit_compile(cfg))
+    return trainer
+
+
+def named(tensor, name):
+    """Name a wrapper output so that train_on_batch reports '<name>_loss'."""
+    return layers.Identity(name=name)(tensor)
+
+
+@contextlib.contextmanager
+def dtype_policy(name):
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def predict(model, inputs, batch_size=32):
+    """model.predict without a tf.data pipeline: predict_on_batch over chunks of exactly
+    `batch_size` (the last one zero-padded, its padding dropped), so that volumes of any slice
+    count reuse one traced graph. Inference-mode batch norm keeps the samples independent."""
+    inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    n, size = len(inputs[0]), batch_size
+    chunks = []
+    for start in range(0, n, size):
+        part = [x[start:start + size] for x in inputs]
+        short = size - len(part[0])
+        if short:
+            part = [np.concatenate([p, np.zeros((short,) + p.shape[1:], p.dtype)]) for p in part]
+        out = model.predict_on_batch(part if len(part) > 1 else part[0])
+        out = [np.asarray(o) for o in out] if isinstance(out, (list, tuple)) else [np.asarray(out)]
+        chunks.append([o[: size - short] for o in out])
+    merged = [np.concatenate([c[k] for c in chunks]) for k in range(len(chunks[0]))]
+    return merged if len(merged) > 1 else merged[0]
+
+
+class MaskPool:
+    """The last `size` generated masks; the discriminator sees a random draw of them (original get_fake)."""
+
+    def __init__(self, size):
+        self.size = size
+        self.masks = None
+
+    def add_and_sample(self, masks, count, rng):
+        self.masks = masks if self.masks is None else np.concatenate([self.masks, masks])
+        self.masks = self.masks[-self.size:]
+        chosen = rng.choice(len(self.masks), size=count, replace=False)
+        return self.masks[chosen]
+
+    def state(self):
+        return {} if self.masks is None else {"pool": self.masks}
+
+    def load_state(self, arrays):
+        self.masks = arrays.get("pool")
+
+
+LABELLED = ("labelled",)
+SEMI_SUPERVISED = ("labelled", "unlabelled", "real_masks", "discriminator_images")
+
+
+class Method(abc.ABC):
+    """A trainable method: its networks (name -> keras.Model), its compiled wrapper trainers
+    (name -> model with its own optimiser), and the hooks of the training loop.
+
+    Subclasses set `self.networks` and `self.trainers` and implement `train_step`,
+    `predict_masks` and `mask_network`.
+    """
+
+    name = "method"
+    streams = LABELLED            # the Batch fields `train_step` reads
+    uses_unlabelled_pool = False  # whether the run loads unlabelled images at all
+
+    def __init__(self, cfg: SDNetConfig):
+        self.cfg = cfg
+        self._networks: dict[str, keras.Model] = {}
+        self.trainers: dict[str, keras.Model] = {}
+        self.discriminator: Optional[keras.Model] = None
+        self.pool = MaskPool(cfg.pool_size)
+
+    @property
+    def networks(self) -> dict[str, keras.Model]:
+        return self._networks
+
+    @networks.setter
+    def networks(self, networks: dict[str, keras.Model]):
+        """Predictions (predict_on_batch of a network) use the trainers' XLA setting."""
+        for net in networks.values():
+            net.jit_compile = jit_compile(self.cfg)
+        self._networks = networks
+
+    # -- discriminator freezing -------------------------------------------------------------
+    def _set_discriminator_trainable(self, flag: bool):
+        if self.discriminator is not None:
+            self.discriminator.trainable = flag
+
+    def _train(self, trainer_name, x, y, discriminator_trainable=False):
+        """One train_on_batch of a wrapper, with the discriminator frozen unless it is D's turn."""
+        self._set_discriminator_trainable(discriminator_trainable)
+        logs = self.trainers[trainer_name].train_on_batch(x, y, return_dict=True)
+        return {k: float(v) for k, v in logs.items()}
+
+    def _train_discriminator(self, real_masks, fake_candidates, rng):
+        """Step 5: D_M on real masks against a pool of the model's masks (`fake_candidates`)."""
+        count = min(len(real_masks), len(fake_candidates))
+        real_masks = real_masks[:count]
+        fake = self.pool.add_and_sample(fake_candidates[:count], count, rng)
+        ones, zeros = np.ones((count, 1), "float32"), np.zeros((count, 1), "float32")
+        logs = self._train("discriminator", [real_masks, fake], [ones, zeros],
+                           discriminator_trainable=True)
+        return {"dis_M": logs["loss"]}
+
+    def _discriminator_trainer(self, discriminator):
+        """Step 5's wrapper: D_M(real) against 1 and D_M(fake) against 0, with its own Adam."""
+        cfg = self.cfg
+        real = keras.Input(cfg.input_shape[:2] + (cfg.num_masks,))
+        fake = keras.Input(cfg.input_shape[:2] + (cfg.num_masks,))
+        trainer = keras.Model([real, fake], [named(discriminator(real), "real"),
+                                             named(discriminator(fake), "fake")],
+                              name="discriminator_trainer")
+        return compile_trainer(trainer, cfg, ["mse", "mse"])
+
+    def unlabelled_half(self, batch: Batch, rng, unsupervised_updates) -> list:
+        """The unlabelled half of a step: `unsupervised_updates()` (a list of loss dicts), then
+        D_M's update on the fake masks `cfg.fake_masks` chooses, taken before the unsupervised
+        updates when they are those updates' own outputs."""
+        train_discriminator = batch.real_masks is not None and self.cfg.train_discriminator
+        fakes = self.fake_masks(batch) if train_discriminator and self.cfg.fake_masks == "unsupervised" else None
+        losses = unsupervised_updates()
+        if train_discriminator:
+            fakes = self.fake_masks(batch) if fakes is None else fakes
+            losses.append(self._train_discriminator(batch.real_masks, fakes, rng))
+        return losses
+
+    def fake_masks(self, batch: Batch):
+        """The masks D_M is shown as fake (`cfg.fake_masks`). "unsupervised" must be called before
+        the unsupervised update, so that they are that update's own forward pass."""
+        if self.cfg.fake_masks == "unsupervised":
+            return self.training_mode_masks(batch.unlabelled)
+        images = batch.discriminator_images[: len(batch.real_masks)]
+        if self.cfg.fake_masks == "predicted_training_bn":
+            return self.training_mode_masks(images)
+        return self.predict_masks(images, batch_size=len(images))
+
+    # -- predictions ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    def predict_masks(self, images, batch_size=32):
+        """Soft L-channel masks (the first L channels of the softmax)."""
+
+    @abc.abstractmethod
+    def mask_network(self) -> keras.Model:
+        """image -> L soft masks, sharing the trained networks' weights."""
+
+    def training_mode_masks(self, images):
+        """Masks with training-mode batch norm (batch statistics), as a training step's forward
+        pass computes them; the moving statistics are left untouched."""
+        net = self.mask_network()
+        masks, _ = net.stateless_call([v.value for v in net.trainable_variables],
+                                      [v.value for v in net.non_trainable_variables],
+                                      keras.ops.convert_to_tensor(images), training=True)
+        return np.asarray(keras.ops.convert_to_numpy(masks))
+
+    def diagnostics(self, data, structures) -> dict:
+        """Per-epoch numbers that explain a validation curve: predicted / true area of each
+        structure on `data` and, with a mask discriminator, its mean score of true and of
+        predicted masks (LSGAN targets: real 1, fake 0)."""
+        predicted = self.segment(data.images)
+        out = {}
+        for c, name in enumerate(structures):
+            truth = float(data.masks[..., c].sum())
+            out[f"area_ratio_{name}"] = float(np.round(predicted[..., c]).sum()) / max(truth, 1.0)
+        if self.discriminator is not None:
+            out["D_real"] = float(np.mean(predict(self.discriminator, data.masks)))
+            out["D_fake"] = float(np.mean(predict(self.discriminator, predicted)))
+        return out
+
+    def segment(self, images, batch_size=32):
+        return self.predict_masks(images, batch_size)
+
+    # -- hooks of the training loop -------------------------------------------------------------
+    def num_phases(self) -> int:
+        return 1
+
+    def on_phase_start(self, phase, data, folder):
+        """The labelled set that phase `phase` trains on (`data`: the run's TrainingData;
+        `folder`: the run folder, for anything the phase must keep for a resumed run)."""
+        return data.labelled
+
+    def on_epoch_start(self, epoch):
+        """Called before an epoch's first batch."""
+
+    @abc.abstractmethod
+    def train_step(self, batch: Batch, rng: np.random.Generator) -> dict:
+        """One training step; returns its losses by name (they become the log's columns)."""
+
+    def on_validation_end(self, validation, structures) -> dict:
+        """Numbers logged beside the epoch's losses."""
+        return self.diagnostics(validation, structures)
+
+    def on_epoch_end(self, epoch, logs: dict):
+        """Called after an epoch is logged, before its checkpoint is written."""
+
+    # -- state for checkpoints -------------------------------------------------------------------
+    def build_optimizers(self):
+        """Create every optimiser's moments now, so a checkpoint can be restored before step one."""
+        for name, trainer in self.trainers.items():
+            self._set_discriminator_trainable(name == "discriminator")
+            if not trainer.optimizer.built:
+                trainer.optimizer.build(trainer.trainable_variables)
+        self._set_discriminator_trainable(True)
+
+    def state_variables(self):
+        """All variables a resumed run needs, in a fixed order: weights, BN statistics, seed
+        generator states, and each trainer's optimiser (iterations and moments)."""
+        self.build_optimizers()
+        seen, ordered = set(), []
+        sources = [net.variables for net in self.networks.values()]
+        sources += [t.optimizer.variables for t in self.trainers.values()]
+        for variables in sources:
+            for v in variables:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    ordered.append(v)
+        return ordered
+
+    def get_state(self) -> dict:
+        arrays = {f"v{i:04d}": keras.ops.convert_to_numpy(v) for i, v in enumerate(self.state_variables())}
+        arrays.update({f"pool_{k}": a for k, a in self.pool.state().items()})
+        return arrays
+
+    def set_state(self, arrays: dict):
+        variables = self.state_variables()
+        stored = sorted(k for k in arrays if k.startswith("v"))
+        if len(stored) != len(variables):
+            raise ValueError(f"checkpoint holds {len(stored)} variables, the model has {len(variables)}: "
+                             "was it written with another configuration?")
+        for key, v in zip(stored, variables):
+            if tuple(arrays[key].shape) != tuple(v.shape):
+                raise ValueError(f"checkpoint variable {key} has shape {arrays[key].shape}, "
+                                 f"model variable {v.path} has {tuple(v.shape)}")
+            v.assign(arrays[key])
+        self.pool.load_state({k[5:]: a for k, a in arrays.items() if k.startswith("pool_")})
+
+    def optimizer_iterations(self) -> dict:
+        return {name: int(keras.ops.convert_to_numpy(t.optimizer.iterations))
+                for name, t in self.trainers.items()}
+
+    # -- saving -------------------------------------------------------------------------------------
+    def save_weights(self, folder):
+        for name, net in self.networks.items():
+            net.save_weights(f"{folder}/{name}.weights.h5")
+
+    def load_weights(self, folder):
+        for name, net in self.networks.items():
+            net.load_weights(f"{folder}/{name}.weights.h5")
+
+    def save(self, folder):
+        """Each network as a `.keras` file (loadable with safe_mode on)."""
+        for name, net in self.networks.items():
+            net.save(f"{folder}/{name}.keras")
+
+

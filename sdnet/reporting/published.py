@@ -1,0 +1,59 @@
+"""The paper's published tables as data, for the reports to stand beside.
+
+Source: Chartsias et al. 2019, as cleaned in shared/paper/published_results.md. A table maps
+labelled fraction -> method -> [(mean, std) per structure column], in Dice %.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+METHOD_NAMES = {"unet": "U-Net", "gan": "GAN", "selftrain": "self-train", "sdnet": "SDNet"}
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    name: str                      # e.g. "Table 1"
+    caption: str
+    structures: tuple              # the columns of every method, e.g. ("MYO", "LV", "RV", "avg")
+    rows: dict                     # fraction -> method -> [(mean, std or None)]
+    significant: frozenset = field(default_factory=frozenset)   # (fraction, column) starred for SDNet
+
+    @property
+    def fractions(self):
+        return tuple(self.rows)
+
+    @property
+    def methods(self):
+        return tuple(dict.fromkeys(m for row in self.rows.values() for m in row))
+
+    def cell(self, fraction, method) -> Optional[dict]:
+        """{column: (mean, std)} in Dice %, or None when the table has no such row."""
+        row = self.rows.get(fraction, {}).get(method)
+        return None if row is None else dict(zip(self.structures, row))
+
+
+# GAN at 3% MYO has an ambiguous std in the text extraction (3 or 32): recorded as None.
+TABLE1 = PublishedTable(
+    name="Table 1",
+    caption="ACDC, semi-supervised segmentation: Dice % (mean ± std over test volumes)",
+    structures=("MYO", "LV", "RV", "avg"),
+    rows={
+        1.0: {"unet": [(83, 7), (88, 6), (79, 10), (85, 7)], "gan": [(82, 6), (87, 6), (75, 8), (83, 5)],
+              "selftrain": [(84, 7), (89, 5), (82, 8), (85, 6)], "sdnet": [(84, 5), (88, 4), (78, 8), (84, 5)]},
+        0.5: {"unet": [(83, 7), (87, 7), (79, 10), (85, 7)], "gan": [(81, 7), (86, 6), (75, 10), (82, 7)],
+              "selftrain": [(80, 10), (85, 10), (78, 11), (82, 8)], "sdnet": [(83, 6), (87, 7), (77, 9), (83, 6)]},
+        0.25: {"unet": [(77, 9), (82, 9), (67, 14), (75, 11)], "gan": [(78, 9), (85, 8), (72, 11), (79, 8)],
+               "selftrain": [(76, 13), (85, 10), (70, 15), (78, 11)], "sdnet": [(80, 7), (85, 6), (73, 11), (81, 6)]},
+        0.125: {"unet": [(71, 13), (80, 13), (61, 17), (70, 13)], "gan": [(78, 8), (85, 6), (69, 13), (79, 8)],
+                "selftrain": [(63, 17), (77, 13), (57, 21), (67, 15)], "sdnet": [(79, 8), (85, 7), (69, 13), (80, 8)]},
+        0.06: {"unet": [(63, 12), (76, 13), (56, 22), (65, 13)], "gan": [(75, 11), (81, 11), (69, 13), (75, 12)],
+               "selftrain": [(46, 27), (59, 23), (34, 18), (47, 23)], "sdnet": [(77, 9), (83, 10), (71, 12), (78, 9)]},
+        0.03: {"unet": [(55, 19), (66, 20), (46, 20), (52, 18)], "gan": [(73, None), (79, 10), (67, 14), (75, 10)],
+               "selftrain": [(20, 15), (35, 20), (22, 14), (24, 15)], "sdnet": [(76, 7), (82, 8), (68, 14), (77, 8)]},
+        0.015: {"unet": [(26, 19), (33, 21), (35, 17), (21, 19)], "gan": [(67, 21), (78, 11), (63, 12), (67, 12)],
+                "selftrain": [(11, 10), (19, 14), (25, 12), (16, 11)], "sdnet": [(70, 12), (77, 13), (64, 15), (73, 12)]},
+    },
+    significant=frozenset({(0.25, "MYO"), (0.25, "avg"), (0.06, "avg"), (0.03, "MYO"), (0.03, "LV"),
+                           (0.03, "avg"), (0.015, "avg")}),
+)

@@ -1,0 +1,109 @@
+"""A run folder that describes itself.
+
+    runs/<method>[_<variant>]/l<fraction>/split<k>[_seed<n>]/
+      run.json           spec, full configuration, data set (structures, label codes,
+                         preprocessing), package versions: written before training starts
+      checkpoint.npz     everything a resumed run needs, replaced atomically every epoch
+      training_log.csv   losses and diagnostics per epoch
+      best/ last/        network weights (.weights.h5) and, in last/, the networks as .keras
+      test_scores_<weights>.csv, result.json (written last: its presence means "finished")
+
+A folder whose run.json records another run (configuration, data or spec) is never reused:
+it is refused, or with `force` set aside under `.replaced/` beside it.
+"""
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import shutil
+
+from sdnet.io import read_json, write_json
+
+log = logging.getLogger("sdnet")
+
+IDENTITY = ("spec", "config", "dataset")    # what makes two runs the same run
+
+
+def identity(description: dict) -> dict:
+    """The parts of a run description that decide whether a folder holds this run; the data
+    set's notes and the software versions do not."""
+    ident = {k: description.get(k) for k in IDENTITY}
+    if isinstance(ident["dataset"], dict):
+        ident["dataset"] = {k: v for k, v in ident["dataset"].items() if k != "notes"}
+    return ident
+
+
+def differing_keys(a: dict, b: dict, prefix="") -> list:
+    keys = []
+    for k in sorted(set(a) | set(b)):
+        x, y = a.get(k), b.get(k)
+        if isinstance(x, dict) and isinstance(y, dict):
+            keys += differing_keys(x, y, f"{prefix}{k}.")
+        elif x != y:
+            keys.append(f"{prefix}{k}")
+    return keys
+
+
+class RunFolder:
+    def __init__(self, path):
+        self.path = path
+
+    def file(self, name):
+        return os.path.join(self.path, name)
+
+    @property
+    def description_path(self):
+        return self.file("run.json")
+
+    @property
+    def result_path(self):
+        return self.file("result.json")
+
+    @property
+    def checkpoint_path(self):
+        return self.file("checkpoint.npz")
+
+    def weights_dir(self, which):
+        folder = self.file(which)
+        os.makedirs(folder, exist_ok=True)
+        return folder
+
+    def recorded(self):
+        return read_json(self.description_path) if os.path.exists(self.description_path) else None
+
+    def has_work(self):
+        return any(os.path.exists(p) for p in (self.result_path, self.checkpoint_path, self.file("last")))
+
+    def claim(self, description: dict, force: bool):
+        """Make the folder this run's: check what it records, then write `description`."""
+        if self.has_work():
+            recorded = self.recorded()
+            differing = (["(no run.json: written by an older version)"] if recorded is None
+                         else differing_keys(identity(recorded), identity(description)))
+            if differing:
+                if not force:
+                    raise ValueError(f"{self.path} holds another run (differing: {', '.join(differing)}); "
+                                     "choose another --out, or pass --force to set it aside and retrain")
+                self.set_aside()
+        os.makedirs(self.path, exist_ok=True)
+        write_json(self.description_path, description)
+
+    def set_aside(self):
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        target = os.path.join(os.path.dirname(self.path), ".replaced", f"{os.path.basename(self.path)}-{stamp}")
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.move(self.path, target)
+        log.warning("%s held a run of another configuration: moved to %s", self.path, target)
+
+    def finished_result(self, description: dict):
+        """The result of this very run if the folder holds it finished, else None."""
+        recorded = self.recorded()
+        if recorded is None or not os.path.exists(self.result_path):
+            return None
+        if differing_keys(identity(recorded), identity(description)):
+            return None
+        return read_json(self.result_path)
+
+    def write_result(self, result: dict):
+        write_json(self.result_path, result)

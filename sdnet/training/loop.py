@@ -1,0 +1,177 @@
+"""The epochs of one run, with hooks in the manner of nnU-Net's trainer.
+
+For each of the method's phases: `on_phase_start` gives the labelled set, one seeded stream is
+made per Batch field the method reads; per epoch: `on_epoch_start`, `train_step` per batch (the
+next batch prepared in a thread meanwhile), validation Dice, `on_validation_end` (diagnostics),
+early stopping and best weights, the log row, example images, `on_epoch_end`, then an atomic
+checkpoint of everything a resumed run needs.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from sdnet.config import SDNetConfig
+from sdnet.data.augment import Rotation
+from sdnet.data.semi import TrainingData
+from sdnet.data.streams import ArrayStream
+from sdnet.methods.base import Batch, Method
+from sdnet.progress import progress
+from sdnet.training.checkpoint import load_checkpoint, save_checkpoint
+from sdnet.training.early_stopping import EarlyStopping
+from sdnet.training.folder import RunFolder
+from sdnet.training.logs import TrainingLog
+
+log = logging.getLogger("sdnet")
+
+# Stream seeds are drawn in this order whatever a method reads, so a stream's draws do not
+# depend on which other streams exist.
+STREAM_ORDER = ("labelled", "unlabelled", "real_masks", "discriminator_images")
+STEPS_TIMED = 3          # steps after the first (compilation) that project a run's duration
+
+
+def make_streams(method: Method, labelled, data: TrainingData, cfg: SDNetConfig) -> dict:
+    """One seeded, resumable stream per Batch field the method reads (the original's four
+    generators); rotation of everything but the labelled pair follows `augment_unlabelled`."""
+    mask_order = 1 if cfg.mask_interpolation == "bilinear" else 0
+    seeds = dict(zip(STREAM_ORDER, np.random.SeedSequence([cfg.seed, 11]).generate_state(len(STREAM_ORDER))))
+    sources = {"labelled": ([labelled.images, labelled.masks], (1, mask_order)),
+               "unlabelled": ([data.unlabelled.images], (1,)) if data.unlabelled is not None else None,
+               "real_masks": ([data.discriminator_masks.masks], (mask_order,)),
+               "discriminator_images": ([data.discriminator_images.images], (1,))
+               if data.discriminator_images is not None else None}
+    streams = {}
+    for name in method.streams:
+        arrays, orders = sources[name]
+        augment = cfg.augment and (name == "labelled" or cfg.augment_unlabelled)
+        rotation = Rotation(cfg.rotation_range, orders) if augment else None
+        streams[name] = ArrayStream(arrays, cfg.batch_size, seeds[name], rotation,
+                                    full_batches=not cfg.short_last_batch)
+    return streams
+
+
+def next_batch(streams) -> Batch:
+    values = {}
+    for name, stream in streams.items():
+        batch = next(stream)
+        if name == "labelled":
+            values["images"], values["masks"] = batch
+        else:
+            values[name] = batch
+    return Batch(**values)
+
+
+class Trainer:
+    def __init__(self, method: Method, data: TrainingData, cfg: SDNetConfig, folder: RunFolder, structures,
+                 name, image_every=0):
+        self.method, self.data, self.cfg, self.folder = method, data, cfg, folder
+        self.structures, self.name, self.image_every = tuple(structures), name, image_every
+        self.rng = np.random.default_rng([cfg.seed, 7])
+        self.log = TrainingLog(folder.path, name, cfg.epochs)
+        self._timed = False
+
+    def batches_per_epoch(self, streams):
+        """ceil(max(#labelled, #unlabelled) / batch), as the original's data_len."""
+        sizes = [len(streams["labelled"].order)] + ([len(streams["unlabelled"].order)] if "unlabelled" in streams else [])
+        n = int(math.ceil(max(sizes) / self.cfg.batch_size))
+        return min(n, self.cfg.max_batches_per_epoch) if self.cfg.max_batches_per_epoch else n
+
+    def fit(self, stop_after_epochs=None):
+        """Train (or resume); returns the final state, or None when `stop_after_epochs` epochs
+        were trained in this call before the end (an interruption, for tests)."""
+        method, cfg = self.method, self.cfg
+        state = {"phase": 0, "epoch": 0, "early_stopping": None, "streams": None, "best_val": -1.0,
+                 "wall_s": 0.0, "stopped": False, "epochs_trained": 0}
+        saved = load_checkpoint(self.folder.checkpoint_path)
+        if saved is not None:
+            arrays, state = saved
+            method.set_state(arrays)
+            self.rng.bit_generator.state = state["rng"]
+            log.info("%s: resuming at phase %d epoch %d", self.name, state["phase"], state["epoch"])
+        epochs_here = 0
+        while state["phase"] < method.num_phases():
+            labelled = method.on_phase_start(state["phase"], self.data, self.folder.path)
+            streams = make_streams(method, labelled, self.data, cfg)
+            stopper = EarlyStopping(cfg.patience, cfg.min_delta)
+            if state["streams"] is not None:
+                for name, stream in streams.items():
+                    stream.load_state(state["streams"][name])
+                stopper.load_state(state["early_stopping"])
+            while state["epoch"] < cfg.epochs and not state["stopped"]:
+                if stop_after_epochs is not None and epochs_here >= stop_after_epochs:
+                    return None
+                self._epoch(streams, stopper, state)
+                epochs_here += 1
+            state.update(phase=state["phase"] + 1, epoch=0, stopped=False, streams=None, early_stopping=None)
+            if state["phase"] < method.num_phases():
+                save_checkpoint(self.folder.checkpoint_path, method.get_state(), state)
+        return state
+
+    def _epoch(self, streams, stopper, state):
+        from sdnet.evaluation import validation_dice
+
+        method, start = self.method, time.time()
+        method.on_epoch_start(state["epoch"])
+        losses = self._train_epoch(streams, state)
+        val_dice = validation_dice(method, self.data.validation)
+        values = {"val_dice": val_dice, "val_loss": 1 - val_dice, **losses,
+                  **method.on_validation_end(self.data.validation, self.structures)}
+        _, stop = stopper.update(1.0 - val_dice)
+        if val_dice > state["best_val"]:
+            state["best_val"] = val_dice
+            method.save_weights(self.folder.weights_dir("best"))
+        state["wall_s"] += time.time() - start
+        self.log.write(state["phase"], state["epoch"], values)
+        self._maybe_images(state)
+        method.on_epoch_end(state["epoch"], values)
+        state["epoch"] += 1
+        state["epochs_trained"] += 1
+        state["stopped"] = stop
+        state.update(early_stopping=stopper.state(), rng=self.rng.bit_generator.state,
+                     streams={k: s.state() for k, s in streams.items()})
+        save_checkpoint(self.folder.checkpoint_path, method.get_state(), state)
+
+    def _train_epoch(self, streams, state):
+        """One epoch; the next batch is prepared in a thread while the model trains. Prefetching
+        stops at the epoch's last batch, so the streams' state at the checkpoint is exact."""
+        totals = {}
+        n = self.batches_per_epoch(streams)
+        bar = progress(range(n), desc=f"{self.name} epoch {state['epoch'] + 1}/{self.cfg.epochs}", leave=False)
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(next_batch, streams)
+            for i in bar:
+                batch = pending.result()
+                if i + 1 < n:
+                    pending = pool.submit(next_batch, streams)
+                if i == 1:
+                    timer = time.time()
+                for k, v in self.method.train_step(batch, self.rng).items():
+                    totals.setdefault(k, []).append(v)
+                if i == STEPS_TIMED and not self._timed:
+                    self._project((time.time() - timer) / STEPS_TIMED, n, state)
+        return {k: float(np.mean(v)) for k, v in totals.items()}
+
+    def _project(self, seconds_per_step, steps, state):
+        """Say early how long this run will take at the measured pace; warn on a CPU when it is
+        more than an hour (the paper preset is meant for a GPU)."""
+        from sdnet import hardware
+
+        self._timed = True
+        epochs_left = self.cfg.epochs * (self.method.num_phases() - state["phase"]) - state["epoch"]
+        hours = seconds_per_step * steps * epochs_left / 3600
+        slow = hardware.accelerator() is None and hours > 1
+        log.log(logging.WARNING if slow else logging.INFO,
+                "%s: %.2f s per step, %.1f min per epoch of %d steps: up to %.1f h for the %d epochs left%s",
+                self.name, seconds_per_step, seconds_per_step * steps / 60, steps, hours, epochs_left,
+                " on this CPU (use a GPU, or --preset quick to check the pipeline)" if slow else "")
+
+    def _maybe_images(self, state):
+        if self.image_every and (state["epoch"] + 1) % self.image_every == 0:
+            from sdnet.reporting.plots import save_examples
+
+            save_examples(self.method, self.data.validation, self.folder.file("images"),
+                          f"phase{state['phase']}_epoch{state['epoch'] + 1:04d}")

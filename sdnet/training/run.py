@@ -1,0 +1,135 @@
+"""One run: a method on a labelled fraction of one split (and seed, and configuration variant),
+from an empty or interrupted folder to its evaluated result.json. Resumable at every epoch; a
+folder that holds this run finished is never trained again.
+"""
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+from dataclasses import asdict, dataclass
+
+from sdnet.config import SDNetConfig
+from sdnet.data.semi import load_training_data
+from sdnet.io import atomic_write
+from sdnet.training.folder import RunFolder
+from sdnet.training.loop import Trainer
+
+log = logging.getLogger("sdnet")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    method: str
+    fraction: float
+    split: int
+    seed: int = 1
+    variant: str = ""         # a named configuration variant of the experiment ("" = none)
+
+    @property
+    def name(self):
+        variant = f"_{self.variant}" if self.variant else ""
+        seed = "" if self.seed == 1 else f" seed {self.seed}"
+        return f"{self.method}{variant}/l{self.fraction:g}/split{self.split}{seed}"
+
+
+def run_folder(out, spec: RunSpec):
+    method = f"{spec.method}_{spec.variant}" if spec.variant else spec.method
+    seed = "" if spec.seed == 1 else f"_seed{spec.seed}"
+    return os.path.join(out, "runs", method, f"l{spec.fraction:g}", f"split{spec.split}{seed}")
+
+
+def seed_everything(seed):
+    """Keras, numpy and Python seeds; TensorFlow op determinism when it is the backend."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+        tf.config.experimental.enable_op_determinism()
+
+
+def describe_run(spec: RunSpec, cfg: SDNetConfig, loader) -> dict:
+    """What run.json records: enough to rebuild the trained networks for inference without the
+    training data, and to tell this run from any other."""
+    import keras
+
+    import sdnet
+
+    return {"spec": asdict(spec), "config": cfg.to_dict(), "dataset": loader.describe(),
+            "versions": {"sdnet": sdnet.__version__, "keras": keras.__version__},
+            "backend": keras.backend.backend(),
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+
+
+class Run:
+    """Trains, checkpoints, resumes and evaluates one RunSpec in `folder`."""
+
+    def __init__(self, spec: RunSpec, cfg: SDNetConfig, loader, folder, image_every=0, force=False):
+        if cfg.num_masks != loader.num_masks:
+            cfg = cfg.replace(num_masks=loader.num_masks)
+        self.spec, self.cfg, self.loader = spec, cfg.replace(seed=spec.seed), loader
+        self.folder, self.image_every, self.force = RunFolder(folder), image_every, force
+
+    def execute(self, stop_after_epochs=None):
+        """Train (or resume) and evaluate; returns the result dict. `stop_after_epochs` ends this
+        call's work after that many epochs, as an interruption would (for tests)."""
+        from sdnet.methods import build_method
+
+        description = describe_run(self.spec, self.cfg, self.loader)
+        finished = self.folder.finished_result(description)
+        if finished is not None:
+            return finished
+        self.folder.claim(description, self.force)
+        seed_everything(self.cfg.seed)
+        method = build_method(self.spec.method, self.cfg)
+        data = load_training_data(self.loader, self.spec.split, self.spec.fraction, seed=self.cfg.seed,
+                                  max_unlabelled=self.cfg.max_unlabelled, use_unlabelled=method.uses_unlabelled_pool,
+                                  discriminator_masks=self.cfg.discriminator_masks)
+        trainer = Trainer(method, data, self.cfg, self.folder, self.loader.structures, self.spec.name,
+                          self.image_every)
+        state = trainer.fit(stop_after_epochs)
+        if state is None:
+            return None
+        return self._finish(method, data, state)
+
+    def _finish(self, method, data, state):
+        """Evaluate the last and the best epoch's weights on the test set; write result.json."""
+        from sdnet import hardware
+        from sdnet.evaluation import evaluate, summarise
+
+        last = self.folder.weights_dir("last")
+        method.save_weights(last)
+        evaluations = {"last": evaluate(method, data.test, self.loader.structures)}
+        if os.path.exists(self.folder.file("best")):
+            method.load_weights(self.folder.file("best"))
+            evaluations["best"] = evaluate(method, data.test, self.loader.structures)
+        for weights, rows in evaluations.items():
+            write_scores(rows, self.folder.file(f"test_scores_{weights}.csv"))
+        result = {"spec": asdict(self.spec), "structures": list(self.loader.structures),
+                  "epochs_trained": state["epochs_trained"], "best_val_dice": state["best_val"],
+                  "test_weights": self.cfg.test_weights, "wall_s": state["wall_s"],
+                  "optimizer_iterations": method.optimizer_iterations(), "hardware": hardware.describe(),
+                  "notes": data.notes, "labelled_images": data.labelled.size(),
+                  "labelled_subjects": data.labelled.subjects(),
+                  "unlabelled_images": 0 if data.unlabelled is None else data.unlabelled.size(),
+                  "summary_by_weights": {w: {p: summarise(r, p) for p in ("original", "standard")}
+                                         for w, r in evaluations.items()},
+                  "volumes_by_weights": evaluations}
+        self.folder.write_result(result)
+        if os.path.exists(self.folder.checkpoint_path):
+            os.remove(self.folder.checkpoint_path)     # last/ and best/ keep the weights
+        return result
+
+
+def write_scores(rows, path):
+    """Per-volume scores of both protocols, one CSV row per test volume."""
+    import csv
+
+    names = list(rows[0]["original"])
+    with atomic_write(path) as f:
+        writer = csv.writer(f)
+        writer.writerow(["volume"] + [f"original_{k}" for k in names] + [f"standard_{k}" for k in rows[0]["standard"]])
+        for r in rows:
+            writer.writerow([r["volume"]] + [f"{r['original'][k]:.6f}" for k in names] +
+                            [f"{v:.6f}" for v in r["standard"].values()])

@@ -1,0 +1,62 @@
+"""MM-WHS and generic NIfTI-pair loaders on phantom files of the documented layouts."""
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from sdnet.data import DataError
+from sdnet.data.phantom import write_acdc, write_mmwhs
+from sdnet.data.volumes import MMWHSLoader, NiftiPairsLoader, parse_label_map, rotating_splits
+
+
+@pytest.fixture(scope="module")
+def mmwhs_root(tmp_path_factory):
+    return write_mmwhs(str(tmp_path_factory.mktemp("mmwhs")), subjects=10, size=40, spacing=7.7, slices=3)
+
+
+def test_mmwhs_has_seven_channels_and_a_modality_tag(mmwhs_root, tmp_path):
+    loader = MMWHSLoader(mmwhs_root, image_size=32, spacing_mm=9.59, cache_dir=str(tmp_path))
+    data = loader.load_labelled_data(0, "all")
+    assert data.masks.shape[1:] == (32, 32, 7) and set(data.modality) == {"MR", "CT"}
+    assert loader.modalities == ("CT", "MR") and loader.label_codes[0] == 205
+    assert data.masks.sum(-1).max() <= 1
+    present = data.masks.reshape(-1, 7).any(0)
+    assert present.all(), present          # every structure appears in the phantom
+    mr = loader.load_labelled_data(0, "training").with_modality("MR")
+    assert set(mr.modality) == {"MR"} and mr.num_subjects == 7
+    assert min(loader.load_labelled_data(0, "all").with_modality("CT").subject) > 2000
+
+
+def test_mmwhs_missing_label_file(mmwhs_root, tmp_path):
+    root = tmp_path / "m"
+    shutil.copytree(mmwhs_root, root)
+    os.remove(root / "ct_train_1003_label.nii.gz")
+    with pytest.raises(DataError, match="ct_train_1003_image.nii.gz: image has no label file"):
+        MMWHSLoader(str(root))
+
+
+def test_nifti_pairs_with_a_user_label_map_and_lv_volume(tmp_path):
+    acdc = write_acdc(str(tmp_path / "acdc"), subjects=4, size=40, spacing=7.7, slices=3, phases=2, cine=False)
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for p in sorted(os.listdir(acdc)):
+        if p.startswith("patient"):
+            for f in os.listdir(os.path.join(acdc, p)):
+                if f.endswith(".nii.gz"):
+                    shutil.copy(os.path.join(acdc, p, f), flat / f)
+    loader = NiftiPairsLoader(str(flat), parse_label_map("MYO=2,LV=3"), image_size=32, spacing_mm=9.59,
+                              cache_dir=str(tmp_path / "c"), heart_slices_only=False)
+    data = loader.load_labelled_data(0, "all")
+    assert data.masks.shape[-1] == 2 and data.num_subjects == 8
+    name, _, masks = next(data.by_frame())
+    assert loader.slice_thickness(name) == 10.0
+    assert loader.volume_ml(name, masks[..., 1]) == pytest.approx(masks[..., 1].sum() * 9.59 ** 2 * 10 / 1000)
+    with pytest.raises(DataError, match="NAME=VALUE"):
+        parse_label_map("MYO:2")
+
+
+def test_rotating_splits_partition_the_subjects():
+    for split in rotating_splits(list(range(20))):
+        assert sorted(sum(split.values(), [])) == list(range(20))
+        assert [len(split[k]) for k in ("training", "validation", "test")] == [14, 3, 3]

@@ -1,0 +1,82 @@
+"""The experiment command line: everything checked before anything is written."""
+import json
+import os
+import stat
+
+import pytest
+
+from sdnet.experiments import Experiment, main
+from sdnet.experiments.cli import build_parser, check_out_folder, prepare
+from sdnet.reporting.published import TABLE1
+
+EXP = Experiment(name="t", title="Table 1 test", methods=("unet", "gan", "selftrain", "sdnet"),
+                 fractions=(1.0, 0.5), quick_fractions=(1.0,), published=TABLE1)
+
+
+def args(*argv):
+    return build_parser(EXP).parse_args(list(argv))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--methods", "vae"], "unknown method"),
+    (["--labels", "0"], "outside"),
+    (["--set", "epochs"], "KEY=VALUE"),
+    (["--set", "no_such=1"], "unknown configuration field"),
+    (["--set", "epochs=abc"], "epochs=abc: expected a whole number"),
+    (["--set", "epochs=1.5"], "expected a whole number"),
+    (["--set", "batch_size=0"], "batch_size=0 is outside"),
+    (["--set", "rounding=maybe"], "expected true or false"),
+])
+def test_bad_flags_are_refused_and_nothing_is_written(argv, message, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(EXP, [*argv, "--out", str(out), "--cache-dir", str(tmp_path / "cache")]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+    with pytest.raises(ValueError, match=message):
+        prepare(EXP, args(*argv, "--out", str(out), "--cache-dir", str(tmp_path / "cache")))
+    assert not (out / "experiment.json").exists()
+
+
+def test_a_missing_data_folder_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(EXP, ["--data", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
+    assert "folder not found" in capsys.readouterr().err
+    assert not (out / "experiment.json").exists()
+
+
+def test_a_backend_that_is_not_installed_says_what_to_install(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    with pytest.raises(ValueError, match="the torch package is not installed .pip install torch"):
+        prepare(EXP, args("--backend", "torch", "--out", str(tmp_path / "o")))
+
+
+def test_an_out_that_is_a_file_or_an_unwritable_cache_is_reported_before_any_work(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with pytest.raises(ValueError, match="output folder .--out. is a file"):
+        prepare(EXP, args("--out", str(afile)))
+    # a folder nobody can create, root included (chmod does not stop root)
+    with pytest.raises(ValueError, match="/proc/sdnet-cache: cannot write to the cache folder"):
+        prepare(EXP, args("--out", str(tmp_path / "o"), "--cache-dir", "/proc/sdnet-cache"))
+    assert not (tmp_path / "o" / "experiment.json").exists()
+    if os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(stat.S_IRUSR | stat.S_IXUSR)
+        with pytest.raises(ValueError, match="cannot write to the output folder"):
+            prepare(EXP, args("--out", str(locked)))
+
+
+def test_out_folder_of_another_configuration_is_refused(tmp_path):
+    check_out_folder(str(tmp_path), {"config": {"epochs": 2, "seed": 1}}, force=False)
+    (tmp_path / "experiment.json").write_text(json.dumps({"config": {"epochs": 2, "seed": 1}}))
+    with pytest.raises(ValueError, match="differing: config.epochs"):
+        check_out_folder(str(tmp_path), {"config": {"epochs": 3, "seed": 1}}, force=False)
+    check_out_folder(str(tmp_path), {"config": {"epochs": 3, "seed": 1}}, force=True)
+
+
+def test_report_only_on_an_empty_folder_says_so(tmp_path, capsys):
+    assert main(EXP, ["--report-only", "--out", str(tmp_path), "--cache-dir", str(tmp_path / "c")]) == 2
+    assert "no finished runs yet" in capsys.readouterr().err

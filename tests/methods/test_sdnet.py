@@ -1,0 +1,158 @@
+"""SDNet: the five updates, their optimisers, learning, state, saving and fake-mask sources."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import keras
+import pytest
+
+from sdnet.methods import Batch
+from sdnet.methods.sdnet import SDNet
+
+
+from conftest import changed, weights_by_network
+
+
+def test_each_update_changes_exactly_its_networks(tiny_cfg, batch, rng):
+    model = SDNet(tiny_cfg)
+    x, m = batch
+    updates = {
+        "supervised": (lambda: model.train_supervised(x, m),
+                       {"anatomy_encoder", "modality_encoder", "segmentor", "decoder"}),
+        "z_regressor": (lambda: model.train_z_regressor(x, rng), {"modality_encoder", "decoder"}),
+        "unsupervised": (lambda: model.train_unsupervised(x),
+                         {"anatomy_encoder", "modality_encoder", "segmentor", "decoder"}),
+        "discriminator": (lambda: model._train_discriminator(m, model.predict_masks(x), rng), {"mask_discriminator"}),
+    }
+    for _ in range(2):  # the second round checks that the toggled discriminator stays right
+        for name, (update, expected) in updates.items():
+            before = weights_by_network(model)
+            update()
+            assert changed(before, weights_by_network(model)) == expected, name
+
+
+def test_each_optimiser_counts_its_own_steps(tiny_cfg, batch, rng):
+    model = SDNet(tiny_cfg)
+    x, m = batch
+    for _ in range(3):
+        model.train_step(Batch(images=x, masks=m, unlabelled=x, real_masks=m, discriminator_images=x), rng)
+    model.train_step(Batch(images=x, masks=m), rng)  # no unlabelled data: steps 3-5 skipped
+    assert model.optimizer_iterations() == {"supervised": 4, "z_regressor": 7, "unsupervised": 3,
+                                            "discriminator": 3}
+
+
+def test_learning_rate_follows_the_keras2_decay(tiny_cfg):
+    from sdnet.methods.base import learning_rate_schedule
+
+    schedule = learning_rate_schedule(tiny_cfg)
+    for step in (0, 10, 1000):
+        assert float(keras.ops.convert_to_numpy(schedule(step))) == pytest.approx(1e-4 / (1 + 1e-4 * step), rel=1e-6)
+
+
+@pytest.mark.slow
+def test_overfitting_a_fixed_batch_drives_the_dice_loss_down(tiny_cfg, batch):
+    keras.utils.set_random_seed(0)
+    model = SDNet(tiny_cfg.replace(learning_rate=1e-3, decay=0.0, run_eagerly=False))
+    x, m = batch
+    first = model.train_supervised(x, m)["supervised_Mask"]
+    for _ in range(250):
+        last = model.train_supervised(x, m)["supervised_Mask"]
+    assert last < first - 0.3, (first, last)
+
+
+@pytest.mark.slow
+def test_xla_setting_reaches_every_trainer_and_network_and_gives_the_same_loss(tiny_cfg, batch):
+    """`xla` switches XLA for all four trainers and the networks' predictions (TensorFlow);
+    JAX always compiles; PyTorch never does. Steps from the same state agree either way."""
+    x, m = batch
+    cfg = tiny_cfg.replace(run_eagerly=False)
+    plain, compiled = SDNet(cfg.replace(xla=False)), SDNet(cfg.replace(xla=True))
+    expected = {"tensorflow": (False, True), "jax": (True, True), "torch": (False, False)}[keras.backend.backend()]
+    for model, jit in zip((plain, compiled), expected):
+        for part in list(model.trainers.values()) + list(model.networks.values()):
+            assert bool(part.jit_compile) is jit, part.name
+    compiled.set_state(plain.get_state())
+    np.testing.assert_allclose(compiled.predict_masks(x), plain.predict_masks(x), atol=1e-5)
+    dice = [model.train_supervised(x, m)["supervised_Mask"] for model in (plain, compiled)]
+    assert dice[1] == pytest.approx(dice[0], abs=1e-5)
+
+
+def test_state_round_trip_restores_every_variable(tiny_cfg, batch, rng):
+    x, m = batch
+    a = SDNet(tiny_cfg)
+    a.train_step(Batch(images=x, masks=m, unlabelled=x, real_masks=m, discriminator_images=x), rng)
+    b = SDNet(tiny_cfg)
+    b.set_state(a.get_state())
+    for va, vb in zip(a.state_variables(), b.state_variables()):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(va), keras.ops.convert_to_numpy(vb))
+    assert b.optimizer_iterations() == a.optimizer_iterations()
+
+
+@pytest.mark.slow
+def test_weights_and_keras_files_reload_to_the_same_outputs(tiny_cfg, batch, tmp_path):
+    x, m = batch
+    model = SDNet(tiny_cfg)
+    model.train_supervised(x, m)
+    model.save_weights(str(tmp_path))
+    model.save(str(tmp_path))
+    other = SDNet(tiny_cfg)
+    other.load_weights(str(tmp_path))
+    np.testing.assert_allclose(other.predict_masks(x), model.predict_masks(x), rtol=1e-5, atol=1e-6)
+    for name, net in model.networks.items():
+        loaded = keras.saving.load_model(os.path.join(tmp_path, f"{name}.keras"), safe_mode=True)
+        inputs = [np.asarray(np.random.default_rng(1).uniform(-1, 1, (2,) + tuple(i.shape[1:])), "float32")
+                  for i in net.inputs]
+        inputs = inputs if len(inputs) > 1 else inputs[0]
+        if name == "modality_encoder":   # z is sampled: compare the KL output
+            np.testing.assert_allclose(loaded.predict_on_batch(inputs)[1], net.predict_on_batch(inputs)[1],
+                                       rtol=1e-5)
+        else:
+            np.testing.assert_allclose(loaded.predict_on_batch(inputs), net.predict_on_batch(inputs),
+                                       rtol=1e-5, atol=1e-6)
+
+
+OTHER_BACKEND = {"tensorflow": "jax", "jax": "tensorflow", "torch": "jax"}
+
+
+@pytest.mark.slow
+def test_weights_saved_under_one_backend_load_under_another(tiny_cfg, batch, tmp_path):
+    other = OTHER_BACKEND[keras.backend.backend()]
+    if subprocess.run([sys.executable, "-c", f"import {other if other != 'tensorflow' else 'tensorflow'}"],
+                      capture_output=True).returncode:
+        pytest.skip(f"{other} is not installed")
+    x, m = batch
+    model = SDNet(tiny_cfg)
+    model.train_supervised(x, m)
+    model.save_weights(str(tmp_path))
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "expected.npy", model.predict_masks(x))
+    script = (f"import numpy as np; from sdnet.config import get_preset; from sdnet.methods.sdnet import SDNet; "
+              f"m = SDNet(get_preset('tiny')); m.load_weights(r'{tmp_path}'); "
+              f"np.testing.assert_allclose(m.predict_masks(np.load(r'{tmp_path}/x.npy')), "
+              f"np.load(r'{tmp_path}/expected.npy'), rtol=1e-4, atol=1e-5)")
+    env = {**os.environ, "KERAS_BACKEND": other}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_training_mode_masks_use_batch_statistics_and_leave_moving_statistics_alone(tiny_cfg, batch):
+    x, m = batch
+    model = SDNet(tiny_cfg)
+    model.train_supervised(x, m)
+    before = [keras.ops.convert_to_numpy(v).copy() for v in model.mask_network().non_trainable_variables]
+    training = model.training_mode_masks(x)
+    after = [keras.ops.convert_to_numpy(v) for v in model.mask_network().non_trainable_variables]
+    for a, b in zip(before, after):
+        np.testing.assert_array_equal(a, b)
+    assert training.shape == m.shape
+    assert np.abs(training - model.predict_masks(x)).max() > 1e-3     # batch, not moving, statistics
+
+
+@pytest.mark.parametrize("mode", ["predicted", "unsupervised", "predicted_training_bn"])
+def test_every_fake_mask_source_trains_the_discriminator(tiny_cfg, batch, rng, mode):
+    x, m = batch
+    model = SDNet(tiny_cfg.replace(fake_masks=mode))
+    losses = model.train_step(Batch(images=x, masks=m, unlabelled=x, real_masks=m, discriminator_images=x), rng)
+    assert np.isfinite(losses["dis_M"]) and model.optimizer_iterations()["discriminator"] == 1
+    assert len(model.pool.masks) == 2

@@ -1,0 +1,33 @@
+"""The U-Net baseline, and building methods by name."""
+import keras
+import numpy as np
+import pytest
+
+from conftest import changed, weights_by_network
+from sdnet.methods import METHODS, Batch, build_method
+from sdnet.methods.unet import UNet
+
+
+def test_registry_holds_the_four_methods_and_names_unknown_ones(tiny_cfg):
+    assert {"unet", "gan", "selftrain", "sdnet"} <= set(METHODS)
+    with pytest.raises(ValueError, match="unknown method 'vae'"):
+        build_method("vae", tiny_cfg)
+
+
+def test_unet_step_trains_the_unet_with_adam_beta_0_9(tiny_cfg, batch, rng):
+    model = UNet(tiny_cfg)
+    x, m = batch
+    before = weights_by_network(model)
+    losses = model.train_step(Batch(images=x, masks=m), rng)
+    assert set(losses) == {"supervised_Mask"} and -1 <= losses["supervised_Mask"] <= 1
+    assert changed(before, weights_by_network(model)) == {"unet"}
+    assert float(keras.ops.convert_to_numpy(model.trainers["supervised"].optimizer.beta_1)) == pytest.approx(0.9)
+    assert model.predict_masks(x).shape == m.shape
+    assert model.streams == ("labelled",) and not model.uses_unlabelled_pool
+
+
+def test_unet_mask_network_is_the_unet_without_background(tiny_cfg, batch):
+    model = UNet(tiny_cfg)
+    x, _ = batch
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model.mask_network()(x, training=False)),
+                               model.predict_masks(x), atol=1e-6)

@@ -1,0 +1,59 @@
+"""The report's layout, from result files on disk."""
+import os
+
+import numpy as np
+
+from sdnet.io import write_json
+from sdnet.reporting.published import TABLE1
+from sdnet.reporting.report import collect_results, write_report
+
+ORDER = [("unet", ""), ("gan", ""), ("selftrain", ""), ("sdnet", "")]
+
+
+def fake_result(method, fraction, split, level, rng):
+    volumes = []
+    for v in range(6):
+        scores = {k: float(np.clip(level + rng.normal(0, 0.02), 0, 1)) for k in ("Dice", "MYO", "LV", "RV")}
+        scores["avg"] = float(np.mean([scores[k] for k in ("MYO", "LV", "RV")]))
+        volumes.append({"volume": f"patient{v:03d}_frame01", "original": scores,
+                        "standard": {k: scores[k] for k in ("MYO", "LV", "RV", "avg")}})
+    summary = {p: {k: (float(np.mean([v[p][k] for v in volumes])), float(np.std([v[p][k] for v in volumes])))
+                   for k in volumes[0][p]} for p in ("original", "standard")}
+    return {"spec": {"method": method, "fraction": fraction, "split": split, "seed": 1, "variant": ""},
+            "structures": ["MYO", "LV", "RV"], "summary_by_weights": {"last": summary, "best": summary},
+            "volumes_by_weights": {"last": volumes, "best": volumes}, "notes": ["a data note"], "wall_s": 60.0,
+            "test_weights": "last", "best_val_dice": level, "epochs_trained": 2,
+            "optimizer_iterations": {"supervised": 10}, "hardware": {"backend": "tensorflow", "device": "CPU"}}
+
+
+def test_report_layout_from_results_on_disk(tmp_path):
+    rng = np.random.default_rng(0)
+    for f in (1.0, 0.5):
+        for m, level in (("unet", 0.6), ("sdnet", 0.8)):
+            write_json(str(tmp_path / "runs" / m / f"l{f:g}" / "split0" / "result.json"), fake_result(m, f, 0, level, rng))
+    results = collect_results(str(tmp_path))
+    assert len(results) == 4
+    table = write_report(str(tmp_path), "Table 1 test", results, ORDER, TABLE1.fractions, TABLE1,
+                         {"data": "phantom"}, missing=["gan/l1/split0"])
+    report = open(tmp_path / "report.md").read()
+    assert table.splitlines()[0] == "| labels | U-Net MYO | U-Net LV | U-Net RV | U-Net avg | SDNet MYO | " \
+                                    "SDNet LV | SDNet RV | SDNet avg |"
+    cells = [c.strip() for c in table.splitlines()[2].strip("|").split("|")]
+    assert cells[0] == "1" and cells[1].startswith("60±")
+    assert all(c.startswith("8") and c.endswith("*") for c in cells[5:])    # SDNet clearly better: starred
+    assert "| 1 | 83±7 | 88±6 | 79±10 | 85±7 | 84±5 | 88±4 | 78±8 | 84±5 |" in report   # published row
+    assert "| 1 | -23 |" in report                                           # measured minus published
+    assert "data note: a data note" in report and "data: phantom" in report
+    assert "- gan/l1/split0" in report and "best epoch's weights" in report
+    assert "| U-Net | 2 | 2.0 | supervised 10 |" in report                 # the training budget
+    assert os.path.exists(tmp_path / "dice_vs_labels.png")
+    rows = open(tmp_path / "results.csv").read().strip().splitlines()
+    assert len(rows) == 1 + 4 * 2 * (5 + 4)   # runs x weights x (original: Dice + 4, standard: 4 scores)
+
+
+def test_runs_set_aside_are_not_collected(tmp_path):
+    rng = np.random.default_rng(0)
+    write_json(str(tmp_path / "runs" / "unet" / "l1" / "split0" / "result.json"), fake_result("unet", 1.0, 0, 0.5, rng))
+    write_json(str(tmp_path / "runs" / "unet" / "l1" / ".replaced" / "split0-x" / "result.json"),
+               fake_result("unet", 1.0, 0, 0.9, rng))
+    assert len(collect_results(str(tmp_path))) == 1

@@ -1,0 +1,41 @@
+"""A run folder rebuilds its trained model without the training data; `import sdnet` is enough
+to load the saved `.keras` networks with safe_mode on."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sdnet.config import get_preset
+from sdnet.inference import load_run
+from sdnet.training.run import Run, RunSpec
+
+pytestmark = pytest.mark.slow
+
+
+def test_load_run_rebuilds_the_trained_networks(phantom_loader, tmp_path):
+    cfg = get_preset("tiny", epochs=1, max_batches_per_epoch=2, max_unlabelled=16)
+    folder = str(tmp_path / "run")
+    Run(RunSpec("sdnet", 1.0, 0), cfg, phantom_loader, folder).execute()
+    trained = load_run(folder)
+    images = phantom_loader.load_labelled_data(0, "test").images[:4]
+    from sdnet.methods.sdnet import SDNet
+
+    again = SDNet(cfg)
+    again.load_weights(os.path.join(folder, "last"))
+    np.testing.assert_allclose(trained.segment(images), again.segment(images), atol=1e-6)
+    assert trained.structures == ("MYO", "LV", "RV") and trained.dataset["preprocessing"]["image_size"] == 32
+    with pytest.raises(ValueError, match="no run.json"):
+        load_run(str(tmp_path))
+
+
+def test_import_sdnet_is_enough_to_load_a_saved_network(tmp_path):
+    from sdnet.methods.sdnet import SDNet
+
+    SDNet(get_preset("tiny")).save(str(tmp_path))
+    script = ("import sys, keras, sdnet\n"
+              "for name in ('anatomy_encoder', 'modality_encoder', 'decoder', 'mask_discriminator', 'segmentor'):\n"
+              "    keras.saving.load_model(f'{sys.argv[1]}/{name}.keras', safe_mode=True)\n")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]

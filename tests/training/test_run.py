@@ -1,0 +1,92 @@
+"""Runs on the phantom at tiny size: every method trains and is evaluated, finished runs are
+skipped, an interrupted run resumes to the numbers of an uninterrupted one."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from sdnet.config import get_preset
+from sdnet.io import read_json
+from sdnet.training.run import Run, RunSpec, run_folder
+
+TINY = dict(epochs=2, max_batches_per_epoch=2, max_unlabelled=24, patience=5)
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def cfg():
+    return get_preset("tiny", **TINY)
+
+
+@pytest.mark.parametrize("method", ["unet", "gan", "selftrain", "sdnet"])
+def test_every_method_trains_and_is_evaluated(method, cfg, phantom_loader, tmp_path):
+    spec = RunSpec(method, 0.06, 0)
+    folder = run_folder(str(tmp_path), spec)
+    result = Run(spec, cfg, phantom_loader, folder, image_every=1).execute()
+    assert len(result["volumes_by_weights"]["last"]) == 30          # 15 test subjects x ED, ES
+    assert set(result["summary_by_weights"]["last"]["original"]) == {"Dice", "MYO", "LV", "RV", "avg"}
+    phases = 2 if method == "selftrain" else 1
+    assert result["epochs_trained"] == 2 * phases
+    with open(os.path.join(folder, "training_log.csv")) as f:
+        rows = f.read().strip().splitlines()
+    assert len(rows) == 1 + 2 * phases
+    header = rows[0].split(",")
+    assert {"val_dice", "supervised_Mask", "area_ratio_LV"} <= set(header)
+    if method in ("gan", "sdnet"):
+        assert {"adv_M", "dis_M", "D_real", "D_fake"} <= set(header)
+    if method == "sdnet":
+        assert {"rec_X", "KL", "rec_Z", "s0_occupancy"} <= set(header)
+    assert os.listdir(os.path.join(folder, "images"))
+    assert not os.path.exists(os.path.join(folder, "checkpoint.npz"))
+    iterations = result["optimizer_iterations"]
+    assert iterations["supervised"] == 2 * 2 * phases
+    if method == "sdnet":
+        assert iterations == {"supervised": 4, "z_regressor": 8, "unsupervised": 4, "discriminator": 4}
+    described = read_json(os.path.join(folder, "run.json"))
+    assert described["spec"]["method"] == method and described["config"]["epochs"] == 2
+    assert described["dataset"]["structures"] == ["MYO", "LV", "RV"]
+
+
+def test_a_finished_run_is_skipped_not_retrained(cfg, phantom_loader, tmp_path):
+    spec = RunSpec("unet", 0.06, 0)
+    folder = run_folder(str(tmp_path), spec)
+    first = Run(spec, cfg, phantom_loader, folder).execute()
+    mtime = os.path.getmtime(os.path.join(folder, "result.json"))
+    again = Run(spec, cfg, phantom_loader, folder).execute()
+    assert again == json.loads(json.dumps(first))
+    assert os.path.getmtime(os.path.join(folder, "result.json")) == mtime
+
+
+def test_a_finished_run_of_another_configuration_is_never_reused(cfg, phantom_loader, tmp_path):
+    spec = RunSpec("unet", 0.06, 0)
+    folder = run_folder(str(tmp_path), spec)
+    Run(spec, cfg, phantom_loader, folder).execute()
+    other = cfg.replace(learning_rate=5e-4)
+    with pytest.raises(ValueError, match="holds another run .*config.learning_rate.*--force"):
+        Run(spec, other, phantom_loader, folder).execute()
+    result = Run(spec, other, phantom_loader, folder, force=True).execute()
+    assert read_json(os.path.join(folder, "run.json"))["config"]["learning_rate"] == 5e-4
+    assert result["epochs_trained"] == 2
+    (aside,) = os.listdir(os.path.join(os.path.dirname(folder), ".replaced"))
+    assert read_json(os.path.join(os.path.dirname(folder), ".replaced", aside, "run.json"))["config"]["learning_rate"] \
+        == cfg.learning_rate
+
+
+@pytest.mark.parametrize("method", ["sdnet", "selftrain"])
+def test_resume_after_interruption_matches_an_uninterrupted_run(method, phantom_loader, tmp_path):
+    cfg = get_preset("tiny", **{**TINY, "epochs": 3})
+    spec = RunSpec(method, 0.06, 0)
+    straight = Run(spec, cfg, phantom_loader, str(tmp_path / "straight")).execute()
+    interrupted = Run(spec, cfg, phantom_loader, str(tmp_path / "resumed"))
+    assert interrupted.execute(stop_after_epochs=2) is None      # "killed" after two epochs
+    assert os.path.exists(tmp_path / "resumed" / "checkpoint.npz")
+    resumed = Run(spec, cfg, phantom_loader, str(tmp_path / "resumed")).execute()
+    assert resumed["optimizer_iterations"] == straight["optimizer_iterations"]
+    for a, b in zip(straight["volumes_by_weights"]["last"], resumed["volumes_by_weights"]["last"]):
+        assert a["volume"] == b["volume"]
+        for k in a["original"]:
+            assert a["original"][k] == pytest.approx(b["original"][k], abs=1e-6)
+    log_a = np.genfromtxt(tmp_path / "straight" / "training_log.csv", delimiter=",", names=True)
+    log_b = np.genfromtxt(tmp_path / "resumed" / "training_log.csv", delimiter=",", names=True)
+    np.testing.assert_allclose(log_a["val_dice"], log_b["val_dice"], atol=1e-6)
