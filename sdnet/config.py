@@ -26,7 +26,8 @@ class SDNetConfig:
     augment: bool = True            # rotation up to 90 degrees (ACDC only in the paper)
     rotation_range: float = 90.0
     mask_interpolation: str = "bilinear"   # original: masks rotated bilinearly like images
-    max_unlabelled: int = 1200      # the original caps the unlabelled pool at 1200 images
+    max_unlabelled: int = 1200      # the original's cap: ceil(1200 / subjects) images per subject, so
+                                    # 18 x 70 = 1260 for ACDC's 70 training subjects
     augment_unlabelled: bool = True # rotate unlabelled images, D_M's real masks and its images too
     discriminator_masks: str = "all"  # D_M's real masks: "all" training subjects (original) or
                                     # "disjoint": subjects whose images are never in the unlabelled pool
@@ -57,14 +58,17 @@ class SDNetConfig:
     learning_rate: float = 1e-4
     decay: float = 1e-4             # Keras 2 rule lr / (1 + decay * iterations)
     beta_1: float = 0.5
-    unet_beta_1: float = 0.9        # the original U-Net baseline used Adam's default beta_1
+    unet_beta_1: float = 0.5        # U-Net and self-training: SDNet's Adam (paper 4.3); 0.9 is the
+                                    # released U-Net executor's default, code that could not run
     batch_size: int = 4
     pool_size: int = 50
     short_last_batch: bool = True   # Keras 2 iterators: the last batch of a pass may be short
     epochs: int = 500
     patience: int = 100
     min_delta: float = 0.01
-    max_batches_per_epoch: int = 0  # 0: no cap (the original); quick preset caps it
+    batches_per_epoch: int = 0      # 0: ceil(max(#labelled, #unlabelled) / batch), the original's; N: exactly
+                                    # N for every method, the epochs shared by a method's phases (the quick
+                                    # and tiny presets: every method gets the same number of labelled batches)
     test_weights: str = "last"      # "last" (the original) or "best" validation
     self_train_rounds: int = 1
     # which of the five updates run (steps 1-2 need labels, 3-5 unlabelled images)
@@ -75,8 +79,10 @@ class SDNetConfig:
     precision: str = "float32"      # or "mixed_bfloat16"
     run_eagerly: bool = False       # no graph compilation: slower steps, no 20-60 s compile per trainer
     xla: bool = True                # TensorFlow: XLA-compile trainers and predictions (Keras' "auto"
-                                    # leaves XLA off on CPU-only machines, ~10 % slower at 224 px).
-                                    # JAX always compiles with XLA; PyTorch runs eagerly.
+                                    # leaves XLA off on CPU-only machines, ~10 % slower at 224 px), at
+                                    # the price of TensorFlow's deterministic ops, which exclude XLA:
+                                    # off, reruns and resumed runs are bit-identical. JAX always
+                                    # compiles with XLA; PyTorch runs eagerly.
     seed: int = 1
 
     @property
@@ -131,7 +137,7 @@ RANGES = {  # numeric fields: [low, high]
     "w_reconstruction": (0, INF), "w_z_reconstruction": (0, INF), "learning_rate": (1e-12, 10),
     "decay": (0, INF), "beta_1": (0, 0.999999), "unet_beta_1": (0, 0.999999), "batch_size": (1, 65536),
     "pool_size": (1, INF), "epochs": (1, INF), "patience": (1, INF), "min_delta": (0, 1),
-    "max_batches_per_epoch": (0, INF), "self_train_rounds": (0, 100), "seed": (0, 2 ** 32 - 1),
+    "batches_per_epoch": (0, INF), "self_train_rounds": (0, 100), "seed": (0, 2 ** 32 - 1),
 }
 CHOICES = {
     "discriminator_masks": ("all", "disjoint"), "mask_interpolation": ("bilinear", "nearest"),
@@ -146,15 +152,17 @@ PRESETS = {
     # The authors' exact settings (for a GPU).
     "paper": SDNetConfig(),
     # Small images, few filters and epochs: a 2-core CPU finishes a run in one to two minutes.
-    # A 10x learning rate (no decay) so that 150 steps learn something; it validates the
-    # pipeline, it is not a reproduction. No XLA: at this size its ~40 s of extra compile
-    # outweighs the 0.1 s it saves per step.
+    # Every method gets 6 x 25 labelled batches (self-training's two phases share the six
+    # epochs), so that methods, not training lengths, are compared. A 10x learning rate (no
+    # decay) so that 150 steps learn something; it validates the pipeline, it is not a
+    # reproduction. No XLA: at this size its ~40 s of extra compile outweighs the 0.1 s it
+    # saves per step.
     "quick": SDNetConfig(image_size=64, filters=8, segmentor_filters=16, discriminator_filters=8,
-                         epochs=6, patience=6, max_batches_per_epoch=25, max_unlabelled=300,
+                         epochs=6, patience=6, batches_per_epoch=25, max_unlabelled=300,
                          learning_rate=1e-3, decay=0.0, short_last_batch=False, xla=False),
     # Unit tests: the smallest model that still has every layer.
     "tiny": SDNetConfig(image_size=32, filters=4, segmentor_filters=8, modality_filters=4,
-                        discriminator_filters=4, epochs=2, patience=2, max_batches_per_epoch=3,
+                        discriminator_filters=4, epochs=2, patience=2, batches_per_epoch=3,
                         max_unlabelled=40, batch_size=2, pool_size=8, run_eagerly=True,
                         short_last_batch=False, xla=False),
 }

@@ -1,9 +1,14 @@
 """Segmentation scores: the original protocol, the standard 3-D Dice, and the paired t-test.
 
-The original (base_executor.test_modality) scores each test volume by the mean over its slices
-of (2 sum(y p) + 0.1) / (sum(y) + sum(p) + 0.1), pooled over the L channels of the *soft*
-prediction (a slice where both are empty scores 1), and each structure by the same on the
-rounded prediction. Mean and standard deviation are then taken over test volumes.
+The original (base_executor.test_modality) groups the test images by patient (the ED and ES
+frames of a subject form one "volume") and scores each by the mean over its slices of
+(2 sum(y p) + 0.1) / (sum(y) + sum(p) + 0.1) pooled over the L channels of the *soft*
+prediction (a slice where both are empty scores 1): the headline "avg" of the paper's tables.
+Each structure is scored the same way on the rounded prediction. Mean and standard deviation
+are taken over patients. "mean" is the mean of the structures' scores, shown apart.
+
+The standard protocol scores each 3-D frame by the hard Dice of every structure (argmax over
+the L masks and the implicit background); its "mean" is the mean over structures.
 """
 from __future__ import annotations
 
@@ -21,12 +26,13 @@ def slice_dice(y_true, y_pred, smooth=SMOOTH):
 
 
 def original_volume_scores(masks, prediction, structures):
-    """{'Dice': soft pooled, <structure>: rounded per structure} for one volume (original protocol)."""
+    """{<structure>: rounded, 'avg': soft pooled over the structures, 'mean': mean of the
+    structures' scores} for one patient's slices (original protocol)."""
     prediction = prediction[..., : masks.shape[-1]]
-    scores = {"Dice": float(np.mean(slice_dice(masks, prediction)))}
-    for c, name in enumerate(structures):
-        scores[name] = float(np.mean(slice_dice(masks[..., c:c + 1], np.round(prediction[..., c:c + 1]))))
-    return scores
+    scores = {name: float(np.mean(slice_dice(masks[..., c:c + 1], np.round(prediction[..., c:c + 1]))))
+              for c, name in enumerate(structures)}
+    return {**scores, "avg": float(np.mean(slice_dice(masks, prediction))),
+            "mean": float(np.mean([scores[name] for name in structures]))}
 
 
 def hard_labels(prediction):
@@ -44,26 +50,29 @@ def standard_volume_scores(masks, prediction, structures):
         y, p = masks[..., c] > 0.5, hard[..., c] > 0.5
         total = y.sum() + p.sum()
         scores[name] = 1.0 if total == 0 else float(2 * np.logical_and(y, p).sum() / total)
-    return scores
+    return {**scores, "mean": float(np.mean(list(scores.values())))}
 
 
 def evaluate(model, data, structures, batch_size=16):
-    """Per-volume scores under both protocols: a list of dicts with 'volume' and protocol keys."""
-    rows = []
+    """Test scores of both protocols: {"original": [{"volume": subject, "scores": {...}}] per
+    patient, "standard": [{"volume": frame, "scores": {...}}] per 3-D frame}."""
+    frames = []
     for name, images, masks in data.by_frame():
-        prediction = model.segment(images, batch_size)
-        original = original_volume_scores(masks, prediction, structures)
-        standard = standard_volume_scores(masks, prediction, structures)
-        avg = float(np.mean([original[s] for s in structures]))
-        rows.append({"volume": name, "original": {**original, "avg": avg},
-                     "standard": {**standard, "avg": float(np.mean(list(standard.values())))}})
-    return rows
+        frames.append((name, data.subject[data.frame == name][0], masks, model.segment(images, batch_size)))
+    standard = [{"volume": name, "scores": standard_volume_scores(masks, prediction, structures)}
+                for name, _, masks, prediction in frames]
+    original = []
+    for subject in dict.fromkeys(s for _, s, _, _ in frames):
+        mine = [f for f in frames if f[1] == subject]
+        masks, prediction = (np.concatenate([f[k] for f in mine]) for k in (2, 3))
+        original.append({"volume": str(subject), "scores": original_volume_scores(masks, prediction, structures)})
+    return {"original": original, "standard": standard}
 
 
-def summarise(rows, protocol="original"):
-    """{score name: (mean, std)} over volumes."""
-    keys = rows[0][protocol].keys()
-    return {k: (float(np.mean([r[protocol][k] for r in rows])), float(np.std([r[protocol][k] for r in rows])))
+def summarise(rows):
+    """{score name: (mean, std)} over the rows of one protocol."""
+    keys = rows[0]["scores"].keys()
+    return {k: (float(np.mean([r["scores"][k] for r in rows])), float(np.std([r["scores"][k] for r in rows])))
             for k in keys}
 
 

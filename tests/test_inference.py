@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_load_run_rebuilds_the_trained_networks(phantom_loader, tmp_path):
-    cfg = get_preset("tiny", epochs=1, max_batches_per_epoch=2, max_unlabelled=16)
+    cfg = get_preset("tiny", epochs=1, batches_per_epoch=2, max_unlabelled=16)
     folder = str(tmp_path / "run")
     Run(RunSpec("sdnet", 1.0, 0), cfg, phantom_loader, folder).execute()
     trained = load_run(folder)

@@ -129,7 +129,7 @@ class ACDCLoader(Loader):
         return all(p["cine"] for p in self.patients.values() if p["frames"])
 
     def _params(self):
-        return {"spacing_mm": self.spacing_mm, "image_size": self.image_size, "clip": [5, 95], "version": 3}
+        return {"spacing_mm": self.spacing_mm, "image_size": self.image_size, "clip": [5, 95], "version": 4}
 
     # -- preprocessing with cache ----------------------------------------------------------------
     def _labelled_arrays(self):

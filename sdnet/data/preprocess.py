@@ -36,14 +36,16 @@ def clip_and_scale(volume, source="volume", low=5.0, high=95.0):
 
 
 def crop_or_pad(array, size, axes=(1, 2)):
-    """Centre-crop or edge-pad `axes` to `size` (crop keeps ceil(diff/2) off the left,
-    padding puts diff//2 on the left), as the original's crop_same."""
+    """Centre-crop or edge-pad `axes` to `size`, as the original's crop_same: a crop drops
+    ceil(d/2) pixels from each side of an excess d (one pixel too many for an odd d, which is
+    then edge-padded back at the end); a pad adds floor(d/2) before and the rest after."""
     for axis in axes:
         n = array.shape[axis]
         if n > size:
-            left = int(math.ceil((n - size) / 2))
-            array = np.take(array, range(left, left + size), axis=axis)
-        elif n < size:
+            cut = int(math.ceil((n - size) / 2))
+            array = np.take(array, range(cut, n - cut), axis=axis)
+            n = array.shape[axis]
+        if n < size:
             left = (size - n) // 2
             pad = [(0, 0)] * array.ndim
             pad[axis] = (left, size - n - left)

@@ -25,15 +25,19 @@ class TrainingData:
     validation: Data
     test: Data
     notes: list = field(default_factory=list)
+    seed: int = 1                         # of every data-side draw: subsets, caps, streams
 
 
 def data_seed(fraction, split, seed):
-    """The original ran 1.5% labels on split 1 with seed 10 instead of 1."""
+    """The original ran 1.5% labels on split 1 with seed 10 instead of 1, set after the networks
+    were built: every data-side draw of that run used it, the weight initialisation did not."""
     return 10 if (seed == 1 and split == 1 and math.isclose(fraction, 0.015)) else seed
 
 
 def cap_images(data: Data, max_images, seed) -> Data:
-    """At most `max_images`, taken evenly per subject (original: ceil(max / subjects) per subject)."""
+    """At most ceil(max_images / subjects) images of every subject, as the original (1260 for 1200
+    over ACDC's 70 training subjects). The original also let a subject with fewer images lower
+    the count for every later subject (a bug, not reproduced)."""
     if data.size() <= max_images:
         return data
     return data.sample_per_subject(int(math.ceil(max_images / data.num_subjects)), seed=seed)
@@ -79,4 +83,4 @@ def load_training_data(loader, split, fraction, seed=1, max_unlabelled=1200, use
     return TrainingData(labelled=labelled, unlabelled=unlabelled, discriminator_masks=real_masks,
                         discriminator_images=discriminator_images,
                         validation=loader.load_labelled_data(split, "validation"),
-                        test=loader.load_labelled_data(split, "test"), notes=notes)
+                        test=loader.load_labelled_data(split, "test"), notes=notes, seed=seed)

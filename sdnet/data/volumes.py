@@ -68,7 +68,7 @@ class VolumePairLoader(Loader):
         if getattr(self, "_cached", None) is not None:
             return self._cached
         params = {"spacing_mm": self.spacing_mm, "image_size": self.image_size, "labels": self.label_codes,
-                  "known": self.known_labels, "heart_slices_only": self.heart_slices_only, "version": 2}
+                  "known": self.known_labels, "heart_slices_only": self.heart_slices_only, "version": 3}
         key = cache_key(params, [p for _, _, img, gt in self.pairs for p in (img, gt)])
         path = os.path.join(self.cache_dir, f"{re.sub(r'[^a-z0-9]+', '-', self.name.lower())}-{key}.npz")
         arrays = load_cached(path)

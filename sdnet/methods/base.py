@@ -47,9 +47,9 @@ def make_optimizer(cfg: SDNetConfig, beta_1: Optional[float] = None):
 
 
 def jit_compile(cfg: SDNetConfig):
-    """`cfg.xla` on TensorFlow; JAX always jit-compiles (it is slow op by op); PyTorch keeps
-    Keras' default (eager)."""
-    return {"tensorflow": cfg.xla, "jax": True}.get(keras.backend.backend(), "auto")
+    """`cfg.xla` on TensorFlow; JAX always jit-compiles (it is slow op by op); PyTorch runs
+    eagerly (what Keras' "auto" chooses for it)."""
+    return {"tensorflow": cfg.xla, "jax": True}.get(keras.backend.backend(), False)
 
 
 def compile_trainer(trainer, cfg: SDNetConfig, loss, loss_weights=None, beta_1=None):

@@ -94,6 +94,34 @@ class ChannelSlice(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+class Keras2BatchNormalization(keras.layers.BatchNormalization):
+    """Batch normalisation whose moving variance follows Keras 2.1.6: the batch's variance, as
+    used to normalise, is biased (divided by n); the moving average is fed the unbiased one,
+    variance * n / (n - 1 - epsilon), n the number of values per channel in the batch. At
+    batch 4 the modality encoder's dense batch norm has n = 4, and Keras 3's biased update
+    would hold a moving variance 25 % lower, which changes z at inference."""
+
+    def call(self, inputs, training=None, mask=None):
+        if not (training and self.trainable) or self.renorm or mask is not None:
+            return super().call(inputs, training=training, mask=mask)
+        x = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
+        mean, variance = self._moments(x, None)
+        n = 1
+        for axis in self._reduction_axes:
+            n = n * ops.shape(x)[axis]
+        n = ops.cast(n, x.dtype)
+        unbiased = variance * n / (n - 1.0 - self.epsilon)
+        self.moving_mean.assign(ops.cast(self.moving_mean, x.dtype) * self.momentum + mean * (1.0 - self.momentum))
+        self.moving_variance.assign(ops.cast(self.moving_variance, x.dtype) * self.momentum
+                                    + unbiased * (1.0 - self.momentum))
+        gamma = ops.cast(self.gamma, x.dtype) if self.scale else None
+        beta = ops.cast(self.beta, x.dtype) if self.center else None
+        outputs = ops.batch_normalization(x, mean=mean, variance=variance, axis=self.axis, offset=beta,
+                                          scale=gamma, epsilon=self.epsilon)
+        return ops.cast(outputs, self.compute_dtype)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class SpectralPenalty(keras.regularizers.Regularizer):
     """The original discriminator's "spectral" regulariser (layers/spectralnorm.py).
 

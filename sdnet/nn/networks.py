@@ -2,14 +2,15 @@
 
 Layer for layer as the authors' Keras 2.1.6 code (models/sdnet.py, unet.py, discriminator.py):
 Keras default initialisers, plain `LeakyReLU()` with the original Keras slope 0.3, 0.2 in the
-discriminator. Output layers compute in float32 so a mixed precision policy leaves the
+discriminator, batch normalisation with Keras 2's unbiased moving variance. Output layers compute in float32 so a mixed precision policy leaves the
 softmax, tanh and latent outputs exact.
 """
 import keras
 from keras import layers
 
 from sdnet.config import SDNetConfig
-from sdnet.nn.layers import ChannelSlice, FiLM, KLDivergence, Rounding, Sampling, SpectralPenalty
+from sdnet.nn.layers import (ChannelSlice, FiLM, Keras2BatchNormalization, KLDivergence, Rounding, Sampling,
+                             SpectralPenalty)
 
 KERAS2_LEAKY_SLOPE = 0.3
 
@@ -22,7 +23,7 @@ def _conv_block(x, filters):
     """2 x (Conv 3x3 same -> BatchNorm -> ReLU)."""
     for _ in range(2):
         x = layers.Conv2D(filters, 3, padding="same")(x)
-        x = layers.BatchNormalization()(x)
+        x = Keras2BatchNormalization()(x)
         x = layers.Activation("relu")(x)
     return x
 
@@ -31,7 +32,7 @@ def _upsample_block(x, filters):
     """UpSampling2D(2) -> Conv 3x3 same -> BatchNorm, linear (the original's activation='linear')."""
     x = layers.UpSampling2D(2)(x)
     x = layers.Conv2D(filters, 3, padding="same")(x)
-    return layers.BatchNormalization()(x)
+    return Keras2BatchNormalization()(x)
 
 
 def _unet_features(image, filters, downsample):
@@ -74,11 +75,11 @@ def build_modality_encoder(cfg: SDNetConfig, name="modality_encoder"):
     x = layers.Concatenate()([s, image])
     for _ in range(4):
         x = layers.Conv2D(cfg.modality_filters, 3, strides=2, padding="valid")(x)
-        x = layers.BatchNormalization()(x)
+        x = Keras2BatchNormalization()(x)
         x = _leaky()(x)
     x = layers.Flatten()(x)
     x = layers.Dense(32)(x)
-    x = layers.BatchNormalization()(x)
+    x = Keras2BatchNormalization()(x)
     x = _leaky()(x)
     z_mean = layers.Dense(cfg.num_z, name="z_mean", dtype="float32")(x)
     z_log_var = layers.Dense(cfg.num_z, name="z_log_var", dtype="float32")(x)
@@ -93,7 +94,7 @@ def build_segmentor(cfg: SDNetConfig, name="segmentor"):
     x = s
     for _ in range(2):
         x = layers.Conv2D(cfg.segmentor_filters, 3, padding="same")(x)
-        x = layers.BatchNormalization()(x)
+        x = Keras2BatchNormalization()(x)
         x = _leaky()(x)
     x = layers.Conv2D(cfg.num_masks + 1, 1, activation="softmax", dtype="float32")(x)
     masks = ChannelSlice(0, cfg.num_masks, dtype="float32")(x)

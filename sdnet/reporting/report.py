@@ -37,9 +37,11 @@ def method_label(result_or_spec) -> str:
     return f"{name} ({spec['variant']})" if spec.get("variant") else name
 
 
-def columns(results) -> tuple:
-    """The score columns: the data set's structures and their average."""
-    return tuple(results[0]["structures"]) + ("avg",)
+def columns(results, protocol="original") -> tuple:
+    """The score columns of a protocol's table: the data set's structures, then "avg" (the
+    original protocol's soft pooled Dice, the paper's headline) or "mean" (the standard
+    protocol's mean of the structures)."""
+    return tuple(results[0]["structures"]) + (("avg",) if protocol == "original" else ("mean",))
 
 
 def pooled_scores(results, protocol="original", weights=None):
@@ -49,8 +51,8 @@ def pooled_scores(results, protocol="original", weights=None):
     for r in results:
         spec = r["spec"]
         cell = pooled.setdefault((method_label(r), spec["fraction"]), {})
-        for v in r["volumes_by_weights"].get(weights or r["test_weights"], []):
-            for k, score in v[protocol].items():
+        for v in r["volumes_by_weights"].get(weights or r["test_weights"], {}).get(protocol, []):
+            for k, score in v["scores"].items():
                 cell.setdefault(k, {})[(spec["split"], spec["seed"], v["volume"])] = score
     return {key: cell for key, cell in pooled.items() if cell}
 
@@ -78,8 +80,8 @@ def write_results_csv(results, path):
         for r in results:
             s = r["spec"]
             for weights, by_protocol in r["summary_by_weights"].items():
-                volumes = len(r["volumes_by_weights"][weights])
                 for protocol, summary in by_protocol.items():
+                    volumes = len(r["volumes_by_weights"][weights][protocol])
                     for structure, (mean, std) in summary.items():
                         writer.writerow([s["method"], s.get("variant", ""), s["fraction"], s["split"], s["seed"],
                                          weights, protocol, structure, f"{mean:.4f}", f"{std:.4f}", volumes,
@@ -168,6 +170,7 @@ def write_report(out, title, results, method_order, fraction_order, published: P
     cols = columns(results)
     original, standard = pooled_scores(results, "original"), pooled_scores(results, "standard")
     measured = table_markdown(original, methods, fractions, cols)
+    means = table_markdown(original, methods, fractions, ("mean",))
     other = "best" if results[0]["test_weights"] == "last" else "last"
     other_scores = pooled_scores(results, "original", weights=other)
     notes = sorted({n for r in results for n in r["notes"]})
@@ -176,16 +179,19 @@ def write_report(out, title, results, method_order, fraction_order, published: P
              f"- splits: {sorted({r['spec']['split'] for r in results})}; "
              f"seeds: {sorted({r['spec']['seed'] for r in results})}; runs: {len(results)}; "
              f"training wall time: {wall / 60:.1f} min",
-             f"- test weights: {results[0]['test_weights']} epoch; mean±std over test volumes "
-             "(ED and ES frames separately), Dice %, pooled over the splits and seeds run",
+             f"- test weights: {results[0]['test_weights']} epoch; Dice %, mean±std over test volumes "
+             "pooled over the splits and seeds run: a volume is a patient (ED and ES frames together) "
+             "in the original protocol, a 3-D frame in the standard one",
              *[f"- data note: {n}" for n in notes], ""]
     if missing:
         lines += [f"## Not finished yet ({len(missing)} run(s) of this grid)", "",
                   *[f"- {name}" for name in missing], ""]
-    lines += ["## Measured (original protocol: soft pooled Dice per slice, averaged per volume; "
-              "structures on the rounded prediction)", "",
-              "`*`: SDNet best and significantly better than the second best (paired t-test over test "
-              "volumes, p < 0.05).", "", measured, ""]
+    lines += ["## Measured (the authors' protocol)", "",
+              "Per patient: each structure's Dice on the rounded prediction, and avg = the Dice of the soft "
+              "prediction pooled over the structures (the paper's headline column; not the mean of the three). "
+              "Each is a mean over the patient's slices. `*`: SDNet best and significantly better than the "
+              "second best (paired t-test over test patients, p < 0.05).", "", measured, "",
+              "Mean of the structures' Dice (the same protocol; not the paper's avg):", "", means, ""]
     present_keys = {r["spec"]["method"] for r in results if not r["spec"].get("variant")}
     published_methods = [m for m in dict.fromkeys(m for m, _ in method_order)
                          if published and m in published.methods and m in present_keys]
@@ -194,8 +200,8 @@ def write_report(out, title, results, method_order, fraction_order, published: P
                   published_markdown(published, published_methods, fractions, cols), "",
                   "## Measured minus published (Dice points)", "",
                   published_markdown(published, published_methods, fractions, cols, difference_from=original), ""]
-    lines += ["## Measured, standard protocol (hard 3-D Dice per structure per volume)", "",
-              table_markdown(standard, methods, fractions, cols, star=False), "",
+    lines += ["## Measured, standard protocol (hard 3-D Dice per structure per frame; mean over structures)", "",
+              table_markdown(standard, methods, fractions, columns(results, "standard"), star=False), "",
               f"## Measured with the {other} epoch's weights (original protocol)", "",
               table_markdown(other_scores, methods, fractions, cols) if other_scores else "(none)", "",
               "## Training budget", "", updates_markdown(results, methods), "",

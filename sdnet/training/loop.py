@@ -38,7 +38,7 @@ def make_streams(method: Method, labelled, data: TrainingData, cfg: SDNetConfig)
     """One seeded, resumable stream per Batch field the method reads (the original's four
     generators); rotation of everything but the labelled pair follows `augment_unlabelled`."""
     mask_order = 1 if cfg.mask_interpolation == "bilinear" else 0
-    seeds = dict(zip(STREAM_ORDER, np.random.SeedSequence([cfg.seed, 11]).generate_state(len(STREAM_ORDER))))
+    seeds = dict(zip(STREAM_ORDER, np.random.SeedSequence([data.seed, 11]).generate_state(len(STREAM_ORDER))))
     sources = {"labelled": ([labelled.images, labelled.masks], (1, mask_order)),
                "unlabelled": ([data.unlabelled.images], (1,)) if data.unlabelled is not None else None,
                "real_masks": ([data.discriminator_masks.masks], (mask_order,)),
@@ -71,14 +71,22 @@ class Trainer:
         self.method, self.data, self.cfg, self.folder = method, data, cfg, folder
         self.structures, self.name, self.image_every = tuple(structures), name, image_every
         self.rng = np.random.default_rng([cfg.seed, 7])
-        self.log = TrainingLog(folder.path, name, cfg.epochs)
+        self.log = TrainingLog(folder.path, name, self.epochs_per_phase())
         self._timed = False
 
+    def epochs_per_phase(self):
+        """`cfg.epochs`; with a fixed number of batches per epoch (equal budgets), a method's
+        phases share the epochs."""
+        if self.cfg.batches_per_epoch:
+            return max(1, math.ceil(self.cfg.epochs / self.method.num_phases()))
+        return self.cfg.epochs
+
     def batches_per_epoch(self, streams):
-        """ceil(max(#labelled, #unlabelled) / batch), as the original's data_len."""
+        """`cfg.batches_per_epoch`, or ceil(max(#labelled, #unlabelled) / batch), the original's data_len."""
+        if self.cfg.batches_per_epoch:
+            return self.cfg.batches_per_epoch
         sizes = [len(streams["labelled"].order)] + ([len(streams["unlabelled"].order)] if "unlabelled" in streams else [])
-        n = int(math.ceil(max(sizes) / self.cfg.batch_size))
-        return min(n, self.cfg.max_batches_per_epoch) if self.cfg.max_batches_per_epoch else n
+        return int(math.ceil(max(sizes) / self.cfg.batch_size))
 
     def fit(self, stop_after_epochs=None):
         """Train (or resume); returns the final state, or None when `stop_after_epochs` epochs
@@ -101,7 +109,7 @@ class Trainer:
                 for name, stream in streams.items():
                     stream.load_state(state["streams"][name])
                 stopper.load_state(state["early_stopping"])
-            while state["epoch"] < cfg.epochs and not state["stopped"]:
+            while state["epoch"] < self.epochs_per_phase() and not state["stopped"]:
                 if stop_after_epochs is not None and epochs_here >= stop_after_epochs:
                     return None
                 self._epoch(streams, stopper, state)
@@ -140,7 +148,7 @@ class Trainer:
         stops at the epoch's last batch, so the streams' state at the checkpoint is exact."""
         totals = {}
         n = self.batches_per_epoch(streams)
-        bar = progress(range(n), desc=f"{self.name} epoch {state['epoch'] + 1}/{self.cfg.epochs}", leave=False)
+        bar = progress(range(n), desc=f"{self.name} epoch {state['epoch'] + 1}/{self.epochs_per_phase()}", leave=False)
         with ThreadPoolExecutor(1) as pool:
             pending = pool.submit(next_batch, streams)
             for i in bar:
@@ -161,7 +169,7 @@ class Trainer:
         from sdnet import hardware
 
         self._timed = True
-        epochs_left = self.cfg.epochs * (self.method.num_phases() - state["phase"]) - state["epoch"]
+        epochs_left = self.epochs_per_phase() * (self.method.num_phases() - state["phase"]) - state["epoch"]
         hours = seconds_per_step * steps * epochs_left / 3600
         slow = hardware.accelerator() is None and hours > 1
         log.log(logging.WARNING if slow else logging.INFO,

@@ -39,14 +39,18 @@ def run_folder(out, spec: RunSpec):
     return os.path.join(out, "runs", method, f"l{spec.fraction:g}", f"split{spec.split}{seed}")
 
 
-def seed_everything(seed):
-    """Keras, numpy and Python seeds; TensorFlow op determinism when it is the backend."""
+def seed_everything(seed, deterministic=True):
+    """Keras, numpy and Python seeds. On TensorFlow, deterministic ops (reruns and resumed runs
+    bit-identical) or not: Keras compiles nothing with XLA while they are on, so a run that
+    asks for XLA (`cfg.xla`, the paper preset) gives them up."""
     import keras
 
     keras.utils.set_random_seed(seed)
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
-        tf.config.experimental.enable_op_determinism()
+        from tensorflow.python.framework import config as tf_config   # no public switch back
+
+        tf.config.experimental.enable_op_determinism() if deterministic else tf_config.disable_op_determinism()
 
 
 def describe_run(spec: RunSpec, cfg: SDNetConfig, loader) -> dict:
@@ -81,7 +85,7 @@ class Run:
         if finished is not None:
             return finished
         self.folder.claim(description, self.force)
-        seed_everything(self.cfg.seed)
+        seed_everything(self.cfg.seed, deterministic=not self.cfg.xla)
         method = build_method(self.spec.method, self.cfg)
         data = load_training_data(self.loader, self.spec.split, self.spec.fraction, seed=self.cfg.seed,
                                   max_unlabelled=self.cfg.max_unlabelled, use_unlabelled=method.uses_unlabelled_pool,
@@ -104,8 +108,8 @@ class Run:
         if os.path.exists(self.folder.file("best")):
             method.load_weights(self.folder.file("best"))
             evaluations["best"] = evaluate(method, data.test, self.loader.structures)
-        for weights, rows in evaluations.items():
-            write_scores(rows, self.folder.file(f"test_scores_{weights}.csv"))
+        for weights, by_protocol in evaluations.items():
+            write_scores(by_protocol, self.folder.file(f"test_scores_{weights}.csv"))
         result = {"spec": asdict(self.spec), "structures": list(self.loader.structures),
                   "epochs_trained": state["epochs_trained"], "best_val_dice": state["best_val"],
                   "test_weights": self.cfg.test_weights, "wall_s": state["wall_s"],
@@ -113,8 +117,8 @@ class Run:
                   "notes": data.notes, "labelled_images": data.labelled.size(),
                   "labelled_subjects": data.labelled.subjects(),
                   "unlabelled_images": 0 if data.unlabelled is None else data.unlabelled.size(),
-                  "summary_by_weights": {w: {p: summarise(r, p) for p in ("original", "standard")}
-                                         for w, r in evaluations.items()},
+                  "summary_by_weights": {w: {p: summarise(rows) for p, rows in by_protocol.items()}
+                                         for w, by_protocol in evaluations.items()},
                   "volumes_by_weights": evaluations}
         self.folder.write_result(result)
         if os.path.exists(self.folder.checkpoint_path):
@@ -122,14 +126,16 @@ class Run:
         return result
 
 
-def write_scores(rows, path):
-    """Per-volume scores of both protocols, one CSV row per test volume."""
+def write_scores(by_protocol, path):
+    """Per-volume scores, one CSV row per protocol and test volume (a patient in the original
+    protocol, a 3-D frame in the standard one)."""
     import csv
 
-    names = list(rows[0]["original"])
+    names = list(dict.fromkeys(k for rows in by_protocol.values() for k in rows[0]["scores"]))
     with atomic_write(path) as f:
         writer = csv.writer(f)
-        writer.writerow(["volume"] + [f"original_{k}" for k in names] + [f"standard_{k}" for k in rows[0]["standard"]])
-        for r in rows:
-            writer.writerow([r["volume"]] + [f"{r['original'][k]:.6f}" for k in names] +
-                            [f"{v:.6f}" for v in r["standard"].values()])
+        writer.writerow(["protocol", "volume"] + names)
+        for protocol, rows in by_protocol.items():
+            for r in rows:
+                writer.writerow([protocol, r["volume"]] + [f"{r['scores'][k]:.6f}" if k in r["scores"] else ""
+                                                           for k in names])

@@ -6,12 +6,24 @@ from sdnet.data import DataError
 from sdnet.data.preprocess import check_label_values, clip_and_scale, crop_or_pad, labels_to_channels, resample_slices
 
 
-def test_crop_keeps_ceil_half_on_the_left_and_pad_puts_floor_half():
-    a = np.arange(7)[None, :, None, None] * np.ones((1, 7, 7, 1))
-    cropped = crop_or_pad(a, 4)
-    assert cropped[0, :, 0, 0].tolist() == [2, 3, 4, 5]          # diff 3: ceil(1.5) = 2 off the left
-    padded = crop_or_pad(np.arange(3)[None, :, None, None] * np.ones((1, 3, 3, 1)), 6)
-    assert padded[0, :, 0, 0].tolist() == [0, 0, 1, 2, 2, 2]      # diff 3: 1 left, 2 right, edge values
+@pytest.mark.parametrize("n, size, expected", [
+    (7, 4, [2, 3, 4, 4]),        # odd excess 3: keep [2, 5), edge-pad one at the end (the original)
+    (8, 4, [2, 3, 4, 5]),        # even excess 4: keep [2, 6)
+    (3, 6, [0, 0, 1, 2, 2, 2]),  # pad 3: one before, two after, edge values
+])
+def test_crop_and_pad_as_the_originals_crop_same(n, size, expected):
+    a = np.arange(n)[None, :, None, None] * np.ones((1, n, n, 1))
+    out = crop_or_pad(a, size)
+    assert out.shape == (1, size, size, 1)
+    assert out[0, :, 0, 0].tolist() == expected and out[0, 0, :, 0].tolist() == [expected[0]] * size
+
+
+def test_crop_of_225_and_227_pixels_to_224():
+    for n in (225, 227):
+        a = np.arange(n, dtype=float)[None, :, None, None] * np.ones((1, n, 3, 1))
+        rows = crop_or_pad(a, 224, axes=(1,))[0, :, 0, 0]
+        cut = (n - 224 + 1) // 2
+        assert rows[0] == cut and rows[-2] == n - cut - 1 and rows[-1] == rows[-2]    # last row repeated
 
 
 def test_resampling_halves_a_2mm_grid_to_4mm_and_keeps_labels():

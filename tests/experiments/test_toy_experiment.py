@@ -31,7 +31,7 @@ def test_a_toy_experiment_runs_end_to_end_and_reports_from_disk(phantom_root, tm
     exp = toy_experiment(phantom_root)
     out = str(tmp_path / "out")
     common = ["--preset", "tiny", "--out", out, "--cache-dir", str(tmp_path / "cache"),
-              "--set", "epochs=1", "max_batches_per_epoch=2", "max_unlabelled=16"]
+              "--set", "epochs=1", "batches_per_epoch=2", "max_unlabelled=16"]
     assert main(exp, common + ["--methods", "unet"]) == 0
     assert main(exp, common + ["--methods", "sdnet"]) == 0      # a second invocation into the same --out
     report = open(os.path.join(out, "report.md")).read()
@@ -43,7 +43,7 @@ def test_a_toy_experiment_runs_end_to_end_and_reports_from_disk(phantom_root, tm
     with open(os.path.join(out, "results.csv")) as f:
         rows = list(csv.DictReader(f))
     assert {r["method"] for r in rows} == {"unet", "sdnet"}           # both invocations' runs
-    assert {r["structure"] for r in rows} == {"Dice", "MYO", "LV", "avg"}
+    assert {r["structure"] for r in rows} == {"MYO", "LV", "avg", "mean"}
     assert os.path.exists(os.path.join(out, "dice_vs_labels.png"))
     # a partial grid: the report names what is missing
     assert main(exp, common + ["--report-only", "--labels", "1", "0.5"]) == 0

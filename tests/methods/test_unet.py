@@ -14,14 +14,15 @@ def test_registry_holds_the_four_methods_and_names_unknown_ones(tiny_cfg):
         build_method("vae", tiny_cfg)
 
 
-def test_unet_step_trains_the_unet_with_adam_beta_0_9(tiny_cfg, batch, rng):
-    model = UNet(tiny_cfg)
+@pytest.mark.parametrize("beta_1", [0.5, 0.9])     # the paper's (default) and the released executor's
+def test_unet_step_trains_the_unet_with_its_own_adam(tiny_cfg, batch, rng, beta_1):
+    model = UNet(tiny_cfg.replace(unet_beta_1=beta_1))
     x, m = batch
     before = weights_by_network(model)
     losses = model.train_step(Batch(images=x, masks=m), rng)
     assert set(losses) == {"supervised_Mask"} and -1 <= losses["supervised_Mask"] <= 1
     assert changed(before, weights_by_network(model)) == {"unet"}
-    assert float(keras.ops.convert_to_numpy(model.trainers["supervised"].optimizer.beta_1)) == pytest.approx(0.9)
+    assert float(keras.ops.convert_to_numpy(model.trainers["supervised"].optimizer.beta_1)) == pytest.approx(beta_1)
     assert model.predict_masks(x).shape == m.shape
     assert model.streams == ("labelled",) and not model.uses_unlabelled_pool
 

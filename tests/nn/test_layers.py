@@ -85,3 +85,24 @@ def test_spectral_penalty_round_trips_its_config():
     reg = SpectralPenalty(dim=16, alpha=3.0, seed=5)
     again = SpectralPenalty(**reg.get_config())
     np.testing.assert_array_equal(again.u0, reg.u0)
+
+
+@pytest.mark.parametrize("shape", [(4, 8), (2, 3, 3, 2)])
+def test_batch_norm_feeds_the_moving_variance_the_unbiased_variance_as_keras2(shape):
+    """Keras 2.1.6: normalise with the biased batch variance, update the moving variance with
+    variance * n / (n - 1 - epsilon), n values per channel."""
+    from sdnet.nn.layers import Keras2BatchNormalization
+
+    x = np.random.default_rng(0).normal(2.0, 3.0, size=shape).astype("float32")
+    layer = Keras2BatchNormalization()
+    out = ops.convert_to_numpy(layer(x, training=True))
+    axes = tuple(range(len(shape) - 1))
+    n = np.prod([shape[a] for a in axes])
+    mean, biased = x.mean(axes), x.var(axes)
+    np.testing.assert_allclose(out, (x - mean) / np.sqrt(biased + 1e-3), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(ops.convert_to_numpy(layer.moving_mean), 0.01 * mean, rtol=1e-5)
+    np.testing.assert_allclose(ops.convert_to_numpy(layer.moving_variance),
+                               0.99 + 0.01 * biased * n / (n - 1 - 1e-3), rtol=1e-5)
+    inference = ops.convert_to_numpy(layer(x, training=False))       # moving statistics, no update
+    np.testing.assert_allclose(ops.convert_to_numpy(layer.moving_mean), 0.01 * mean, rtol=1e-5)
+    assert not np.allclose(inference, out)

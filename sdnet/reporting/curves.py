@@ -1,0 +1,119 @@
+"""Training curves of several runs side by side, and a table of their results: what an ablation
+study looks at.
+
+    python -m sdnet.reporting.curves --runs faithful=results/a noadv=results/b \\
+        --columns val_dice supervised_Mask adv_M D_real D_fake area_ratio_LV --out curves.png
+
+A run is named LABEL=FOLDER, where FOLDER is a run folder or an --out folder holding runs (each
+of its runs is drawn, labelled LABEL/<run>). Prints a markdown table: epochs, best and last
+validation Dice, and the test scores of the last and best weights where the run has finished.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import glob
+import os
+
+import numpy as np
+
+from sdnet.io import read_json
+
+DEFAULT_COLUMNS = ("val_dice", "supervised_Mask", "adv_M", "dis_M", "D_real", "D_fake",
+                   "area_ratio_MYO", "area_ratio_LV", "area_ratio_RV")
+
+
+def find_runs(label, folder) -> list:
+    """[(label, run folder)] for a run folder or every run under an --out folder."""
+    if os.path.exists(os.path.join(folder, "training_log.csv")):
+        return [(label, folder)]
+    logs = sorted(glob.glob(os.path.join(folder, "runs", "**", "training_log.csv"), recursive=True))
+    if not logs:
+        raise ValueError(f"{folder}: no training_log.csv (neither a run folder nor an --out folder with runs)")
+    runs = [os.path.dirname(p) for p in logs]
+    if len(runs) == 1:
+        return [(label, runs[0])]
+    return [(f"{label}/{os.path.relpath(r, os.path.join(folder, 'runs'))}", r) for r in runs]
+
+
+def read_log(run) -> dict:
+    """{column: array over epochs} of a run's training log (missing values as nan)."""
+    with open(os.path.join(run, "training_log.csv")) as f:
+        rows = list(csv.DictReader(f))
+    return {k: np.array([float(r[k]) if r.get(k) not in (None, "") else np.nan for r in rows]) for k in rows[0]}
+
+
+def summary_row(label, run, score="avg"):
+    log = read_log(run)
+    val = log["val_dice"]
+    row = {"run": label, "epochs": len(val), "best val Dice (epoch)": f"{np.nanmax(val):.3f} ({int(np.nanargmax(val)) + 1})",
+           "last val Dice": f"{val[-1]:.3f}"}
+    result_path = os.path.join(run, "result.json")
+    if os.path.exists(result_path):
+        result = read_json(result_path)
+        for weights in ("last", "best"):
+            summary = result["summary_by_weights"].get(weights, {}).get("original", {})
+            if score in summary:
+                mean, std = summary[score]
+                row[f"test {score}, {weights} weights"] = f"{100 * mean:.0f} ± {100 * std:.0f}"
+    return row
+
+
+def table_markdown(rows) -> str:
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(str(r.get(k, "–")) for k in keys) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def plot_curves(runs, columns, path, title=None):
+    from sdnet.reporting.plots import _pyplot
+
+    plt = _pyplot()
+    logs = [(label, read_log(run)) for label, run in runs]
+    columns = [c for c in columns if any(c in log for _, log in logs)]
+    cols = min(3, len(columns))
+    rows = int(np.ceil(len(columns) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
+    for ax, column in zip(axes.ravel(), columns):
+        for i, (label, log) in enumerate(logs):
+            if column in log:
+                ax.plot(np.arange(1, len(log[column]) + 1), log[column], "-o", ms=3, color=f"C{i % 10}", label=label)
+        ax.set_title(column, fontsize=9)
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.grid(alpha=0.3)
+        if column.startswith("area_ratio"):
+            ax.axhline(1.0, color="k", lw=0.8, ls=":")
+            ax.set_yscale("log")
+    for ax in axes.ravel()[len(columns):]:
+        ax.set_axis_off()
+    axes.ravel()[0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runs", nargs="+", required=True, metavar="LABEL=FOLDER")
+    p.add_argument("--columns", nargs="+", default=list(DEFAULT_COLUMNS))
+    p.add_argument("--out", default=None, help="PNG of the curves")
+    p.add_argument("--title", default=None)
+    p.add_argument("--score", default="avg",
+                   help="test score of the table, original protocol: avg (soft pooled, the paper's), mean "
+                        "(of the structures) or a structure")
+    args = p.parse_args(argv)
+    runs = []
+    for item in args.runs:
+        label, _, folder = item.rpartition("=") if "=" in item else (os.path.basename(item.rstrip("/")), "", item)
+        runs += find_runs(label, folder)
+    if args.out:
+        plot_curves(runs, args.columns, args.out, args.title)
+    print(table_markdown([summary_row(label, run, args.score) for label, run in runs]))
+
+
+if __name__ == "__main__":
+    main()

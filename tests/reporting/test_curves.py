@@ -1,0 +1,27 @@
+"""Training curves of several runs and their summary table."""
+import csv
+import os
+
+from sdnet.reporting.curves import find_runs, main, plot_curves, summary_row
+
+
+def write_log(folder, values):
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "training_log.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["phase", "epoch", "val_dice", "adv_M"])
+        writer.writeheader()
+        writer.writerows({"phase": 0, "epoch": i, "val_dice": v, "adv_M": 0.5} for i, v in enumerate(values))
+
+
+def test_curves_and_table_of_runs_and_out_folders(tmp_path, capsys):
+    write_log(tmp_path / "a", [0.1, 0.3, 0.2])
+    write_log(tmp_path / "out" / "runs" / "sdnet" / "l1" / "split0", [0.2, 0.1])
+    write_log(tmp_path / "out" / "runs" / "sdnet" / "l1" / "split0_seed2", [0.4])
+    runs = find_runs("a", str(tmp_path / "a")) + find_runs("b", str(tmp_path / "out"))
+    assert [label for label, _ in runs] == ["a", "b/sdnet/l1/split0", "b/sdnet/l1/split0_seed2"]
+    row = summary_row("a", str(tmp_path / "a"))
+    assert row["best val Dice (epoch)"] == "0.300 (2)" and row["last val Dice"] == "0.200" and row["epochs"] == 3
+    path = plot_curves(runs, ["val_dice", "adv_M", "not_logged"], str(tmp_path / "c.png"))
+    assert os.path.getsize(path) > 1000
+    main(["--runs", f"a={tmp_path / 'a'}", "--out", str(tmp_path / "d.png")])
+    assert "| a | 3 | 0.300 (2) | 0.200 |" in capsys.readouterr().out
