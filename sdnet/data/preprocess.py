@@ -1,7 +1,9 @@
 """Preprocessing of the original loaders: resampling, intensity clipping and scaling, crop/pad,
-and label maps to binary channels."""
+and label maps to binary channels; and its inverse, which puts a network's output for the
+preprocessed slices back on the grid of the input scan."""
 import math
 import os
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -96,3 +98,56 @@ def preprocess_pair(image_path, mask_path, spacing_mm, image_size, known_labels=
     image = crop_or_pad(np.moveaxis(image, 2, 0)[..., None], image_size)
     labels = crop_or_pad(np.moveaxis(labels, 2, 0), image_size)
     return image.astype(np.float32), np.rint(labels).astype(np.int32), zooms
+
+
+@dataclass(frozen=True)
+class SliceGeometry:
+    """What `prepare_slices` did to a volume's slices, so `restore_slices` can undo it."""
+    source_shape: tuple       # (H, W) of the input slices
+    resampled_shape: tuple    # (H', W') after resampling to the model's pixel size
+    image_size: int           # after crop / pad
+
+
+def prepare_slices(volume, zooms, spacing_mm, image_size, source="volume"):
+    """A 3-D scan (H, W, slices) -> (images (slices, S, S, 1) float32 as the model was trained on,
+    SliceGeometry): resampled in-plane to `spacing_mm`, clipped and scaled to [-1, 1] as a whole,
+    centre-cropped or edge-padded to `image_size`."""
+    resampled = clip_and_scale(resample_slices(volume, zooms, spacing_mm, order=1), source=source)
+    images = crop_or_pad(np.moveaxis(resampled, 2, 0)[..., None], image_size)
+    return images.astype(np.float32), SliceGeometry(tuple(volume.shape[:2]), tuple(resampled.shape[:2]), image_size)
+
+
+def uncrop(array, sizes, axes=(1, 2), fill=0.0):
+    """The inverse of `crop_or_pad` back to `sizes` along `axes`: a cropped axis gets its kept
+    pixels back in place and `fill` around them (the edge pixel a crop of an odd excess added is
+    dropped); a padded axis loses its padding."""
+    for axis, n in zip(axes, sizes):
+        size = array.shape[axis]
+        if n > size:
+            cut = int(math.ceil((n - size) / 2))
+            kept = np.take(array, range(n - 2 * cut), axis=axis)
+            shape = list(array.shape)
+            shape[axis] = n
+            out = np.full(shape, fill, dtype=array.dtype)
+            index = [slice(None)] * array.ndim
+            index[axis] = slice(cut, n - cut)
+            out[tuple(index)] = kept
+            array = out
+        elif n < size:
+            left = (size - n) // 2
+            array = np.take(array, range(left, left + n), axis=axis)
+    return array
+
+
+def restore_slices(array, geometry: SliceGeometry, fill=0.0, order=1):
+    """(slices, S, S, C) outputs for prepared slices -> (H, W, slices, C) on the input grid: the
+    crop or pad undone (`fill` outside the field of view), then resampled back (linear)."""
+    from skimage.transform import resize
+
+    array = uncrop(np.asarray(array, np.float32), geometry.resampled_shape, fill=fill)
+    slices, channels = array.shape[0], array.shape[-1]
+    out = np.empty(geometry.source_shape + (slices, channels), np.float32)
+    for z in range(slices):
+        out[:, :, z] = resize(array[z], geometry.source_shape + (channels,), order=order, mode="edge",
+                              preserve_range=True, anti_aliasing=False)
+    return out

@@ -55,3 +55,19 @@ def test_unknown_label_values_are_named():
     check_label_values(np.array([0, 1, 2, 3]), (1, 2, 3))
     with pytest.raises(DataError, match=r"m.nii: label values \[7\] are not in the expected set \[0, 1, 2, 3\]"):
         check_label_values(np.array([0, 7, 2]), (1, 2, 3), source="m.nii")
+
+
+@pytest.mark.parametrize("n", [5, 7, 8, 9, 12])
+def test_uncrop_puts_every_kept_pixel_back_in_place(n):
+    from sdnet.data.preprocess import uncrop
+
+    a = np.arange(n * n, dtype=float).reshape(1, n, n, 1) + 1
+    back = uncrop(crop_or_pad(a, 8), (n, n), fill=0.0)
+    assert back.shape == a.shape
+    kept = back != 0
+    np.testing.assert_array_equal(back[kept], a[kept])             # never a pixel from elsewhere
+    if n > 8:
+        cut = -(-(n - 8) // 2)                                     # ceil: the original's crop
+        assert kept.sum() == (n - 2 * cut) ** 2
+    else:
+        np.testing.assert_array_equal(back, a)                     # padding is simply removed

@@ -1,0 +1,352 @@
+"""The `sdnet` command: a trained model applied to scans.
+
+    sdnet segment    --model MODEL_DIR --input scan.nii.gz|folder ... --out DIR
+    sdnet volumes    --model MODEL_DIR --input ... --out volumes.csv   (or --masks label maps)
+    sdnet decompose  --model MODEL_DIR --input scan.nii.gz --out DIR
+    sdnet synthesize --model MODEL_DIR --anatomy A.nii.gz --modality B.nii.gz --out C.nii.gz
+    sdnet export     RUN_DIR MODEL_DIR
+
+MODEL_DIR is a finished run folder (results/<experiment>/runs/...) or an exported one. Outputs
+lie on each input's grid with its affine and header. A folder of inputs is processed file by
+file: a bad file is reported and skipped, and the exit status is 1 if any failed (2: bad usage).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import os
+import re
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+log = logging.getLogger("sdnet")
+NIFTI = re.compile(r"\.nii(\.gz)?$")
+ACDC_FRAME = re.compile(r"^(?P<subject>.+)_frame(?P<frame>\d+)$")
+ACDC_LABELS = "MYO=2,LV=3,RV=1"
+
+
+@dataclass
+class Scan:
+    path: str
+    image: object            # the nibabel image
+    volume: np.ndarray       # (H, W, slices) or (H, W, slices, frames)
+    zooms: tuple
+
+    @property
+    def name(self):
+        return NIFTI.sub("", os.path.basename(self.path))
+
+
+def input_files(paths, exclude=("_gt", "_seg")) -> list:
+    """The NIfTI files named, folders expanded (files ending in _gt or _seg skipped there)."""
+    files = []
+    for path in paths:
+        if os.path.isdir(path):
+            files += sorted(os.path.join(path, f) for f in os.listdir(path)
+                            if NIFTI.search(f) and not NIFTI.sub("", f).endswith(exclude))
+        else:
+            files.append(path)
+    if not files:
+        raise ValueError(f"no .nii or .nii.gz files in {paths}")
+    return files
+
+
+def read_scan(path, what="image") -> Scan:
+    """A scan with the checks every subcommand needs: readable, finite, 3-D or 4-D, an image."""
+    import nibabel as nib
+
+    from sdnet.data.nifti import load_nifti
+
+    volume, zooms = load_nifti(path, what)
+    if volume.ndim not in (3, 4):
+        raise ValueError(f"{path}: expected a 3-D scan (H, W, slices) or a 4-D cine series, got shape {volume.shape}")
+    values = np.unique(volume[:: max(1, volume.size // 200000)])
+    if np.allclose(values, np.round(values)) and len(values) <= 10:
+        raise ValueError(f"{path}: looks like a label map (values {values.astype(int).tolist()}), expected an image")
+    if len(zooms) < 3 or zooms[2] <= 0:
+        raise ValueError(f"{path}: no slice thickness in the header (zooms {zooms})")
+    return Scan(path, nib.load(path), volume, zooms)
+
+
+def frames_of(scan: Scan, frame, all_frames) -> list:
+    """[(frame number or None, 3-D volume)] to process."""
+    if scan.volume.ndim == 3:
+        return [(None, scan.volume)]
+    count = scan.volume.shape[3]
+    if all_frames:
+        return [(t + 1, scan.volume[..., t]) for t in range(count)]
+    if frame is None:
+        raise ValueError(f"{scan.path}: a 4-D series of {count} frames: pass --frame N (1 to {count}) or --all-frames")
+    if not 1 <= frame <= count:
+        raise ValueError(f"{scan.path}: --frame {frame} outside 1..{count}")
+    return [(frame, scan.volume[..., frame - 1])]
+
+
+def save_like(array, scan: Scan, path, dtype, fourth_zoom=1.0):
+    """`array` (3-D, or 4-D: frames or channels) as a NIfTI with the scan's affine and header
+    (data type `dtype`)."""
+    import nibabel as nib
+
+    header = scan.image.header.copy()
+    header.set_data_dtype(dtype)
+    out = nib.Nifti1Image(np.asarray(array).astype(dtype), scan.image.affine, header)
+    out.header.set_zooms(tuple(scan.zooms[:3]) + (fourth_zoom,) * (array.ndim - 3))
+    nib.save(out, path)
+    return path
+
+
+def check_out_folder(out, inputs):
+    os.makedirs(out, exist_ok=True)
+    for path in inputs:
+        if os.path.samefile(os.path.dirname(os.path.abspath(path)), out):
+            raise ValueError(f"--out {out} is the folder of the input {path}: choose another, inputs are never "
+                             "written over")
+
+
+def for_each(files, work, description):
+    """work(path) for every file, a failure reported and skipped; returns the failed count."""
+    from sdnet.data import DataError
+    from sdnet.progress import progress
+
+    failed = 0
+    for path in progress(files, desc=description):
+        try:
+            work(path)
+        except (ValueError, DataError, OSError) as err:
+            failed += 1
+            print(f"error: {err if str(path) in str(err) else f'{path}: {err}'}", file=sys.stderr)
+    return failed
+
+
+# -- subcommands -------------------------------------------------------------------------------------
+def cmd_segment(args):
+    from sdnet.inference import load_model
+
+    files = input_files(args.input)
+    check_out_folder(args.out, files)
+    model = load_model(args.model, args.weights)
+
+    def work(path):
+        scan = read_scan(path)
+        maps = [model.segment_scan(volume, scan.zooms, source=path) for _, volume in
+                frames_of(scan, args.frame, args.all_frames)]
+        series = args.all_frames and scan.volume.ndim == 4
+        labels = np.stack(maps, -1) if series else maps[0]
+        save_like(labels, scan, os.path.join(args.out, f"{scan.name}_seg.nii.gz"), np.int16,
+                  fourth_zoom=scan.zooms[3] if series else 1.0)
+
+    return for_each(files, work, "segmenting")
+
+
+def parse_labels(text) -> dict:
+    from sdnet.data.volumes import parse_label_map
+
+    return parse_label_map(text)
+
+
+def subject_and_frame(name):
+    m = ACDC_FRAME.match(name)
+    return (m.group("subject"), int(m.group("frame"))) if m else (name, None)
+
+
+def cmd_volumes(args):
+    """One CSV row per subject: volumes per structure and, with an ED and an ES frame, the LV's
+    (and RV's) EDV, ESV, SV, EF and the LV mass."""
+    from sdnet.cardiac import cardiac_function, structure_volumes
+
+    if bool(args.model) == bool(args.masks):
+        raise ValueError("give either --model with --input scans, or --masks label maps")
+    if args.model:
+        from sdnet.inference import load_model
+
+        if not args.input:
+            raise ValueError("--model needs --input scans")
+        model = load_model(args.model, args.weights)
+        codes = model.label_codes
+        files = input_files([*args.input, *(p for p in (args.ed, args.es) if p)])
+    else:
+        codes = parse_labels(args.labels)
+        files = input_files([*args.masks, *(p for p in (args.ed, args.es) if p)], exclude=())
+    missing = [s for s in args.structures if s not in codes]
+    if missing:
+        raise ValueError(f"the {'model' if args.model else '--labels map'} has structures {sorted(codes)}; "
+                         f"{missing} asked for by --structures are not among them")
+    codes = {s: codes[s] for s in args.structures}
+    volumes = {}
+
+    def work(path):
+        if args.model:
+            scan = read_scan(path)
+            if scan.volume.ndim != 3:
+                raise ValueError(f"{path}: volumes need 3-D frames (split the 4-D series, or segment it first)")
+            labels = model.segment_scan(scan.volume, scan.zooms, source=path)
+            zooms = scan.zooms
+        else:
+            from sdnet.data.nifti import load_nifti
+
+            labels, zooms = load_nifti(path, "label map")
+            labels = np.rint(labels).astype(np.int64)
+            if len(zooms) < 3 or zooms[2] <= 0:
+                raise ValueError(f"{path}: no slice thickness in the header (zooms {zooms})")
+        volumes[path] = structure_volumes(labels, zooms, codes)
+
+    failed = for_each(files, work, "measuring")
+    rows = volume_rows(volumes, args.ed, args.es, cardiac_function)
+    from sdnet.io import atomic_write
+
+    with atomic_write(args.out) as f:
+        keys = list(dict.fromkeys(k for r in rows for k in r))
+        writer = csv.DictWriter(f, fieldnames=keys, restval="")
+        writer.writeheader()
+        writer.writerows({k: (f"{v:.2f}" if isinstance(v, float) else v) for k, v in r.items()} for r in rows)
+    print(f"wrote {len(rows)} row(s) to {args.out}")
+    return failed
+
+
+def volume_rows(volumes: dict, ed=None, es=None, function=None) -> list:
+    """Rows per subject: explicit --ed/--es, or ACDC frame naming (lower frame ED, higher ES);
+    files of no known pair get a row of their own."""
+    by_subject = {}
+    for path, vols in volumes.items():
+        name = NIFTI.sub("", os.path.basename(path))
+        name = re.sub(r"_(gt|seg)$", "", name)
+        subject, frame = subject_and_frame(name)
+        if ed and es and path in (ed, es):
+            subject, frame = "subject", (0 if path == ed else 1)
+        by_subject.setdefault(subject, []).append((frame, path, vols))
+    rows = []
+    for subject, frames in by_subject.items():
+        framed = sorted((f for f in frames if f[0] is not None), key=lambda f: f[0])
+        if len(framed) == 2 and len(frames) == 2:
+            (_, ed_path, ed_vols), (_, es_path, es_vols) = framed
+            row = {"subject": subject, "ED": os.path.basename(ed_path), "ES": os.path.basename(es_path),
+                   **{f"{k}_ED_ml": v for k, v in ed_vols.items()}, **{f"{k}_ES_ml": v for k, v in es_vols.items()},
+                   **function(ed_vols, es_vols)}
+            rows.append(row)
+        else:
+            rows += [{"subject": subject, "file": os.path.basename(p), **{f"{k}_ml": v for k, v in vols.items()}}
+                     for _, p, vols in frames]
+    return rows
+
+
+def cmd_decompose(args):
+    from sdnet.inference import load_model
+
+    files = input_files(args.input)
+    check_out_folder(args.out, files)
+    model = load_model(args.model, args.weights)
+    model.require_decomposition()
+
+    def work(path):
+        scan = read_scan(path)
+        ((_, volume),) = frames_of(scan, args.frame, False)
+        anatomy, z = model.decompose_scan(volume, scan.zooms, source=path)
+        save_like(anatomy, scan, os.path.join(args.out, f"{scan.name}_anatomy.nii.gz"), np.float32)
+        with open(os.path.join(args.out, f"{scan.name}_z.json"), "w") as f:
+            json.dump({"slices": [row.tolist() for row in z]}, f, indent=1)
+
+    return for_each(files, work, "decomposing")
+
+
+def cmd_synthesize(args):
+    from sdnet.inference import load_model
+
+    model = load_model(args.model, args.weights)
+    anatomy, modality = read_scan(args.anatomy), read_scan(args.modality)
+    ((_, a),) = frames_of(anatomy, args.frame, False)
+    ((_, b),) = frames_of(modality, args.frame, False)
+    if os.path.abspath(args.out) in (os.path.abspath(args.anatomy), os.path.abspath(args.modality)):
+        raise ValueError(f"--out {args.out} is an input: inputs are never written over")
+    image = model.synthesize_scan(a, anatomy.zooms, b, modality.zooms)
+    save_like(image, anatomy, args.out, np.float32)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_export(args):
+    from sdnet.inference import export_model
+
+    export_model(args.run, args.model_dir, args.weights or "last")
+    print(f"wrote {args.model_dir}")
+    return 0
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="sdnet", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def model_flags(q, required=True):
+        q.add_argument("--model", required=required, help="run folder or exported model folder")
+        q.add_argument("--weights", choices=["last", "best"], default=None,
+                       help="which epoch's weights (default: the exported ones, or a run's last)")
+
+    q = sub.add_parser("segment", help="write a label map per scan (<name>_seg.nii.gz, the data set's label codes)",
+                       description="Reads NIfTI scans (files or folders); writes <name>_seg.nii.gz on each scan's "
+                                   "grid and header, with the label codes of the model's data set.")
+    model_flags(q)
+    q.add_argument("--input", nargs="+", required=True)
+    q.add_argument("--out", required=True, help="output folder (not an input's folder)")
+    frames = q.add_mutually_exclusive_group()
+    frames.add_argument("--frame", type=int, help="of a 4-D series, counted from 1")
+    frames.add_argument("--all-frames", action="store_true", help="segment every frame of a 4-D series")
+    q.set_defaults(run=cmd_segment)
+
+    q = sub.add_parser("volumes", help="structure volumes (mL), LV mass, EDV/ESV/SV/EF per subject as CSV",
+                       description="Reads scans (with --model) or label maps (--masks); writes one CSV row per "
+                                   "subject. ED and ES come from ACDC naming (<subject>_frameXX: lower = ED) or "
+                                   "--ed and --es.")
+    model_flags(q, required=False)
+    q.add_argument("--input", nargs="+", default=[], help="scans to segment first")
+    q.add_argument("--masks", nargs="+", default=[], help="existing label maps instead of a model")
+    q.add_argument("--labels", default=ACDC_LABELS, help=f"label codes of --masks (default {ACDC_LABELS})")
+    q.add_argument("--structures", nargs="+", default=["MYO", "LV", "RV"])
+    q.add_argument("--ed", help="the end-diastolic frame of one subject")
+    q.add_argument("--es", help="the end-systolic frame of that subject")
+    q.add_argument("--out", required=True, help="CSV file")
+    q.set_defaults(run=cmd_volumes)
+
+    q = sub.add_parser("decompose", help="anatomy channels (4-D NIfTI) and z per slice (JSON) of each scan",
+                       description="Writes <name>_anatomy.nii.gz (H, W, slices, channels) on the scan's grid and "
+                                   "<name>_z.json (the modality vector of every slice).")
+    model_flags(q)
+    q.add_argument("--input", nargs="+", required=True)
+    q.add_argument("--out", required=True)
+    q.add_argument("--frame", type=int, help="of a 4-D series, counted from 1")
+    q.set_defaults(run=cmd_decompose)
+
+    q = sub.add_parser("synthesize", help="render the anatomy of one scan with the modality of another",
+                       description="Writes a NIfTI on the anatomy scan's grid, intensities in [-1, 1].")
+    model_flags(q)
+    q.add_argument("--anatomy", required=True)
+    q.add_argument("--modality", required=True)
+    q.add_argument("--out", required=True, help="NIfTI file")
+    q.add_argument("--frame", type=int, help="of 4-D series, counted from 1")
+    q.set_defaults(run=cmd_synthesize)
+
+    q = sub.add_parser("export", help="a self-contained model folder from a finished run",
+                       description="Writes model.json, the weights and every network as a .keras file.")
+    q.add_argument("run", help="a finished run folder")
+    q.add_argument("model_dir", help="a new folder")
+    q.add_argument("--weights", choices=["last", "best"], default=None)
+    q.set_defaults(run=cmd_export)
+    return p
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    from sdnet.data import DataError
+
+    try:
+        return 1 if args.run(args) else 0
+    except (ValueError, DataError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
