@@ -5,6 +5,7 @@
     sdnet decompose  --model MODEL_DIR --input scan.nii.gz --out DIR
     sdnet synthesize --model MODEL_DIR --anatomy A.nii.gz --modality B.nii.gz --out C.nii.gz
     sdnet export     RUN_DIR MODEL_DIR
+    sdnet sweep      EXPERIMENT [its flags] --executor local|ray|slurm --out DIR   (see sdnet sweep --help)
 
 MODEL_DIR is a finished run folder (results/<experiment>/runs/...) or an exported one. Outputs
 lie on each input's grid with its affine and header. A folder of inputs is processed file by
@@ -333,10 +334,18 @@ def build_parser():
     q.add_argument("model_dir", help="a new folder")
     q.add_argument("--weights", choices=["last", "best"], default=None)
     q.set_defaults(run=cmd_export)
+
+    sub.add_parser("sweep", add_help=False, help="every run of an experiment's grid on local GPUs, Ray or SLURM "
+                                                 "(sdnet sweep --help)")
     return p
 
 
 def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["sweep"]:
+        from sdnet.sweep.cli import main as sweep_main
+
+        return sweep_main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     from sdnet.data import DataError

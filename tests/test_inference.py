@@ -30,12 +30,20 @@ def test_load_run_rebuilds_the_trained_networks(phantom_loader, tmp_path):
         load_run(str(tmp_path))
 
 
-def test_import_sdnet_is_enough_to_load_a_saved_network(tmp_path):
+@pytest.mark.parametrize("imports", ["import sdnet, keras", "import keras, sdnet"])
+def test_import_sdnet_is_enough_to_load_a_saved_network(tmp_path, imports):
     from sdnet.methods.sdnet import SDNet
 
     SDNet(get_preset("tiny")).save(str(tmp_path))
-    script = ("import sys, keras, sdnet\n"
+    script = (f"import sys; {imports}\n"
               "for name in ('anatomy_encoder', 'modality_encoder', 'decoder', 'mask_discriminator', 'segmentor'):\n"
               "    keras.saving.load_model(f'{sys.argv[1]}/{name}.keras', safe_mode=True)\n")
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_command_lines_import_no_backend_until_they_train():
+    script = ("import sys, sdnet, sdnet.cli, sdnet.experiments.cli, sdnet.reporting.report\n"
+              "assert not {'keras', 'tensorflow', 'jax', 'torch'} & set(sys.modules), sorted(sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -52,15 +52,22 @@ def build_parser(exp: Experiment):
     p.add_argument("--force", action="store_true",
                    help="use an --out folder of another configuration (runs of another configuration are "
                         "set aside and retrained, never reused)")
+    p.add_argument("--only", default=None, metavar="RUN",
+                   help="train one run of the grid, named as in the logs (e.g. sdnet/l0.06/split0, "
+                        "unet/l1/split2_seed3); what sweep workers do")
+    p.add_argument("--no-report", action="store_true", help="train, but leave the report to another invocation")
     return p
 
 
 def use_backend(name, may_restart):
-    """Make Keras run on `name`. Keras reads KERAS_BACKEND once, when `import sdnet` imported it:
-    from the command line the process restarts itself with the variable set."""
+    """Make Keras run on `name`. Keras reads KERAS_BACKEND once, when it is first imported; if
+    something imported it already, the command line restarts itself with the variable set."""
     module, install = BACKENDS[name]
     if importlib.util.find_spec(module) is None:
         raise ValueError(f"--backend {name}: the {module} package is not installed ({install})")
+    if "keras" not in sys.modules:
+        os.environ["KERAS_BACKEND"] = name
+        return
     import keras
 
     if keras.backend.backend() == name:
@@ -84,8 +91,9 @@ class Plan:
     args: argparse.Namespace
 
 
-def prepare(exp: Experiment, args, may_restart=False) -> Plan:
-    """Check every flag and folder; write experiment.json last. ValueError on bad input."""
+def prepare(exp: Experiment, args, may_restart=False, count_disk=True) -> Plan:
+    """Check every flag and folder; write experiment.json last. ValueError on bad input.
+    `count_disk=False`: no disk estimate (it builds the networks: a sweep driver loads no backend)."""
     cfg = get_preset(args.preset, **{**exp.overrides, **parse_overrides(args.set)})
     grid = select_grid(exp, args.preset, args.methods, args.labels, args.splits, args.seeds,
                        getattr(args, "variants", None))
@@ -114,7 +122,8 @@ def prepare(exp: Experiment, args, may_restart=False) -> Plan:
     settings = {"experiment": exp.name, "config": cfg.to_dict(), "data": data_name,
                 "structures": list(loader.structures), "backend": args.backend}
     check_out_folder(out, settings, args.force)
-    check_disk(plan)
+    if count_disk:
+        check_disk(plan)
     write_json(os.path.join(out, "experiment.json"), settings)
     return plan
 
@@ -138,7 +147,7 @@ def check_disk(plan: Plan):
     checkpoint (weights, batch-norm statistics and every optimiser's moments). Sizes are counted
     from the networks, built once per method."""
     from sdnet.methods import build_method
-    from sdnet.training.run import run_folder
+    from sdnet.training.spec import run_folder
 
     pending = [s for s in plan.grid.specs()
                if not os.path.exists(os.path.join(run_folder(plan.out, s), "result.json"))]
@@ -158,20 +167,37 @@ def check_disk(plan: Plan):
                          f"runs need about {need / 1e9:.1f} GB")
 
 
-def run_grid(plan: Plan):
+def selected_specs(plan: Plan) -> list:
+    specs = plan.grid.specs()
+    if plan.args.only is None:
+        return specs
+    chosen = [s for s in specs if s.name == plan.args.only]
+    if not chosen:
+        raise ValueError(f"--only {plan.args.only}: not a run of this grid (its runs: "
+                         f"{', '.join(s.name for s in specs[:6])}{', ...' if len(specs) > 6 else ''})")
+    return chosen
+
+
+def run_grid(plan: Plan) -> int:
+    """Train every selected run; a run another live process is training is skipped (counted)."""
+    from sdnet.training.lock import RunLocked
     from sdnet.training.run import Run, run_folder
 
-    specs = plan.grid.specs()
+    specs, locked = selected_specs(plan), 0
     for i, spec in enumerate(specs, 1):
         log.info("run %d/%d: %s", i, len(specs), spec.name)
-        Run(spec, run_config(plan, spec), plan.loader, run_folder(plan.out, spec), image_every=plan.args.image_every,
-            force=plan.args.force).execute()
+        try:
+            Run(spec, run_config(plan, spec), plan.loader, run_folder(plan.out, spec),
+                image_every=plan.args.image_every, force=plan.args.force).execute()
+        except RunLocked as busy:
+            log.warning("skipped: %s", busy)
+            locked += 1
+    return locked
 
 
 def report(plan: Plan, wall_s=None):
-    from sdnet import hardware
     from sdnet.reporting.report import collect_results, write_report
-    from sdnet.training.run import run_folder
+    from sdnet.training.spec import run_folder
 
     results = collect_results(plan.out)
     if not results:
@@ -182,9 +208,11 @@ def report(plan: Plan, wall_s=None):
                          "needs one set")
     missing = [s.name for s in plan.grid.specs()
                if not os.path.exists(os.path.join(run_folder(plan.out, s), "result.json"))]
-    hw = hardware.describe()
-    context = {"data": plan.data_name, "preset": plan.args.preset, "backend": hw["backend"],
-               "hardware": f"{hw['device']}; {hw['cpu']}",
+    def distinct(key):
+        return "; ".join(sorted({str(r["hardware"].get(key, "?")) for r in results}))
+
+    context = {"data": plan.data_name, "preset": plan.args.preset, "backend": distinct("backend"),
+               "hardware": f"{distinct('device')}; {distinct('cpu')}",
                "image size": f"{plan.cfg.image_size} px at {plan.cfg.spacing_mm:.2f} mm"}
     if wall_s is not None:
         context["this invocation's wall time"] = f"{wall_s / 60:.1f} min"
@@ -197,16 +225,18 @@ def report(plan: Plan, wall_s=None):
 
 
 def main(exp: Experiment, argv=None):
-    """The experiment's command line; returns the exit status (2: bad input, with a message)."""
+    """The experiment's command line; returns the exit status (2: bad input, with a message;
+    3: the --only run is being trained by another process)."""
     args = build_parser(exp).parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         plan = prepare(exp, args, may_restart=argv is None)
-        start = time.time()
+        start, locked = time.time(), 0
         if not args.report_only:
-            run_grid(plan)
-        report(plan, None if args.report_only else time.time() - start)
+            locked = run_grid(plan)
+        if not args.no_report:
+            report(plan, None if args.report_only else time.time() - start)
     except ValueError as err:   # DataError, CheckpointError and bad flags: a message, no traceback
         print(f"error: {err}", file=sys.stderr)
         return 2
-    return 0
+    return 3 if locked and args.only else 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sdnet.experiments.declaration import Experiment
-from sdnet.training.run import RunSpec
+from sdnet.training.spec import RunSpec
 
 
 def unique(values):

@@ -6,7 +6,9 @@
       checkpoint.npz     everything a resumed run needs, replaced atomically every epoch
       training_log.csv   losses and diagnostics per epoch
       best/ last/        network weights (.weights.h5) and, in last/, the networks as .keras
-      test_scores_<weights>.csv, result.json (written last: its presence means "finished")
+      test_scores_<weights>.csv, result.json, then DONE (written last: the run is finished)
+      error.txt          the last error of a run that failed (removed when it starts again)
+    runs/.../split<k>.lock   held while a process trains the run (sdnet.training.lock)
 
 A folder whose run.json records another run (configuration, data or spec) is never reused:
 it is refused, or with `force` set aside under `.replaced/` beside it.
@@ -18,7 +20,7 @@ import logging
 import os
 import shutil
 
-from sdnet.io import read_json, write_json
+from sdnet.io import atomic_write, read_json, write_json
 
 log = logging.getLogger("sdnet")
 
@@ -88,6 +90,8 @@ class RunFolder:
                 self.set_aside()
         os.makedirs(self.path, exist_ok=True)
         write_json(self.description_path, description)
+        if os.path.exists(self.file("error.txt")):
+            os.remove(self.file("error.txt"))
 
     def set_aside(self):
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -99,11 +103,26 @@ class RunFolder:
     def finished_result(self, description: dict):
         """The result of this very run if the folder holds it finished, else None."""
         recorded = self.recorded()
-        if recorded is None or not os.path.exists(self.result_path):
+        if recorded is None or not self.done:
             return None
         if differing_keys(identity(recorded), identity(description)):
             return None
         return read_json(self.result_path)
 
+    @property
+    def done(self):
+        return os.path.exists(self.file("DONE")) and os.path.exists(self.result_path)
+
     def write_result(self, result: dict):
+        """result.json, then the DONE marker: a run is finished only when both are there."""
         write_json(self.result_path, result)
+        with atomic_write(self.file("DONE")) as f:
+            f.write(datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds") + "\n")
+
+    def record_error(self, err: BaseException):
+        with atomic_write(self.file("error.txt")) as f:
+            f.write(f"{type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err).strip() else ''}\n")
+
+    def last_error(self):
+        path = self.file("error.txt")
+        return open(path).read().strip() if os.path.exists(path) else None

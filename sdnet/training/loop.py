@@ -175,7 +175,7 @@ class Trainer:
         log.log(logging.WARNING if slow else logging.INFO,
                 "%s: %.2f s per step, %.1f min per epoch of %d steps: up to %.1f h for the %d epochs left%s",
                 self.name, seconds_per_step, seconds_per_step * steps / 60, steps, hours, epochs_left,
-                " on this CPU (use a GPU, or --preset quick to check the pipeline)" if slow else "")
+                " on this CPU: runs this long are meant for a GPU" if slow else "")
 
     def _maybe_images(self, state):
         if self.image_every and (state["epoch"] + 1) % self.image_every == 0:

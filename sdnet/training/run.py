@@ -7,36 +7,17 @@ from __future__ import annotations
 import datetime
 import logging
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 from sdnet.config import SDNetConfig
 from sdnet.data.semi import load_training_data
 from sdnet.io import atomic_write
 from sdnet.training.folder import RunFolder
+from sdnet.training.lock import RunLock
 from sdnet.training.loop import Trainer
+from sdnet.training.spec import RunSpec, run_folder  # noqa: F401  (the run API in one place)
 
 log = logging.getLogger("sdnet")
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    method: str
-    fraction: float
-    split: int
-    seed: int = 1
-    variant: str = ""         # a named configuration variant of the experiment ("" = none)
-
-    @property
-    def name(self):
-        variant = f"_{self.variant}" if self.variant else ""
-        seed = "" if self.seed == 1 else f" seed {self.seed}"
-        return f"{self.method}{variant}/l{self.fraction:g}/split{self.split}{seed}"
-
-
-def run_folder(out, spec: RunSpec):
-    method = f"{spec.method}_{spec.variant}" if spec.variant else spec.method
-    seed = "" if spec.seed == 1 else f"_seed{spec.seed}"
-    return os.path.join(out, "runs", method, f"l{spec.fraction:g}", f"split{spec.split}{seed}")
 
 
 def seed_everything(seed, deterministic=True):
@@ -77,14 +58,23 @@ class Run:
 
     def execute(self, stop_after_epochs=None):
         """Train (or resume) and evaluate; returns the result dict. `stop_after_epochs` ends this
-        call's work after that many epochs, as an interruption would (for tests)."""
-        from sdnet.methods import build_method
-
+        call's work after that many epochs, as an interruption would (for tests). Another live
+        process training the same run: RunLocked."""
         description = describe_run(self.spec, self.cfg, self.loader)
         finished = self.folder.finished_result(description)
         if finished is not None:
             return finished
-        self.folder.claim(description, self.force)
+        with RunLock(self.folder.path):
+            self.folder.claim(description, self.force)
+            try:
+                return self._train(stop_after_epochs)
+            except Exception as err:
+                self.folder.record_error(err)
+                raise
+
+    def _train(self, stop_after_epochs):
+        from sdnet.methods import build_method
+
         seed_everything(self.cfg.seed, deterministic=not self.cfg.xla)
         method = build_method(self.spec.method, self.cfg)
         data = load_training_data(self.loader, self.spec.split, self.spec.fraction, seed=self.cfg.seed,

@@ -29,7 +29,7 @@ def test_a_slow_run_on_a_cpu_is_announced_from_the_measured_pace(tmp_path, caplo
         t._project(40.0, 300, {"phase": 0, "epoch": 0})
     (record,) = caplog.records
     assert record.levelno == logging.WARNING
-    assert "40.00 s per step, 200.0 min per epoch of 300 steps: up to 1666.7 h for the 500 epochs left" in record.message
+    assert "40.00 s per step, 200.0 min per epoch of 300 steps: up to 1666.7 h for the 500 epochs left on this CPU" in record.message
     caplog.clear()
     fast = trainer(get_preset("quick"), 1, tmp_path)
     with caplog.at_level(logging.INFO, logger="sdnet"):

@@ -1,0 +1,52 @@
+"""Executors: local slots with their own GPU each, Ray retrying a task whose worker died,
+submitit's local executor."""
+import json
+import os
+import sys
+
+import pytest
+
+from sdnet.sweep.executors import run_local, run_ray, run_slurm
+
+RECORD = ("import json, os, sys, time; start = time.time(); time.sleep(1.5); "
+          "json.dump({'gpu': os.environ.get('CUDA_VISIBLE_DEVICES'), 'start': start, 'end': time.time()}, "
+          "open(sys.argv[1], 'w'))")
+
+
+def test_local_slots_run_concurrently_each_on_its_own_gpu(tmp_path, capsys):
+    commands = [(f"run{i}", [sys.executable, "-c", RECORD, str(tmp_path / f"run{i}.json")]) for i in range(2)]
+    assert run_local(commands, str(tmp_path / "logs"), slots=["0", "1"]) == {"run0": 0, "run1": 0}
+    a, b = (json.load(open(tmp_path / f"run{i}.json")) for i in range(2))
+    assert {a["gpu"], b["gpu"]} == {"0", "1"}
+    assert a["start"] < b["end"] and b["start"] < a["end"]            # they overlapped
+    printed = capsys.readouterr().out
+    assert "run0: started on GPU 0" in printed and "run1: finished after" in printed
+
+
+def test_a_failed_run_is_reported_and_the_others_go_on(tmp_path, capsys):
+    commands = [("bad", [sys.executable, "-c", "raise SystemExit(5)"]), ("good", [sys.executable, "-c", "pass"])]
+    assert run_local(commands, str(tmp_path), slots=[None]) == {"bad": 5, "good": 0}
+    assert "bad: FAILED (exit 5)" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_ray_retries_a_task_whose_worker_dies(tmp_path):
+    ray = pytest.importorskip("ray")
+    marker = tmp_path / "died_once"
+    dies_once = ["sh", "-c", f"test -e {marker} || {{ touch {marker}; kill -9 $PPID; }}"]
+    try:
+        statuses = run_ray([("dies_once", dies_once), ("fine", [sys.executable, "-c", "pass"])], str(tmp_path / "logs"),
+                           num_gpus=1, num_cpus=1, max_retries=1,
+                           init_kwargs={"num_cpus": 2, "num_gpus": 2, "include_dashboard": False})
+    finally:
+        ray.shutdown()
+    assert statuses == {"dies_once": 0, "fine": 0} and marker.exists()
+
+
+@pytest.mark.slow
+def test_submitit_local_executor_runs_every_task(tmp_path):
+    pytest.importorskip("submitit")
+    commands = [(f"run{i}", [sys.executable, "-c", f"open({str(tmp_path / f'out{i}')!r}, 'w').write('ok')"])
+                for i in range(2)]
+    assert run_slurm(commands, str(tmp_path / "logs"), cluster="local", time_min=5) == {"run0": 0, "run1": 0}
+    assert all(os.path.exists(tmp_path / f"out{i}") for i in range(2))

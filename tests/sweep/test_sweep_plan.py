@@ -1,0 +1,80 @@
+"""The sweep's state is the filesystem: planning, a second pass, and the status of every run."""
+import os
+import sys
+
+import pytest
+
+from sdnet.io import write_json
+from sdnet.sweep import cli
+from sdnet.sweep.plan import find_experiment_script
+from sdnet.training.lock import RunLock
+from sdnet.training.spec import run_folder
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "reporting"))
+from test_report import fake_result  # noqa: E402
+
+
+def finish(out, spec, rng):
+    folder = run_folder(out, spec)
+    result = fake_result(spec.method, spec.fraction, spec.split, 0.5, rng)
+    write_json(os.path.join(folder, "result.json"), result)
+    open(os.path.join(folder, "DONE"), "w").write("now\n")
+
+
+def test_the_table1_grid_is_planned_and_a_second_pass_submits_nothing(phantom_root, tmp_path, capsys, rng):
+    out = str(tmp_path / "out")
+    argv = ["table1_acdc", "--preset", "paper", "--data", phantom_root, "--cache-dir", str(tmp_path / "c"),
+            "--out", out]
+    args, experiment_argv = cli.parser().parse_known_args(argv)
+    plan, script, _, statuses = cli.plan_sweep(args, experiment_argv)
+    assert script == find_experiment_script("table1_acdc") and len(statuses) == 4 * 7 * 3
+    assert {s.state for s in statuses} == {"pending"}
+    for spec in plan.grid.specs():
+        finish(out, spec, rng)
+    assert cli.sweep(argv + ["--executor", "local"]) == 0
+    printed = capsys.readouterr().out
+    assert "84 runs: 84 done" in printed and "nothing to run" in printed
+    assert os.path.exists(os.path.join(out, "report.md")) and os.path.exists(os.path.join(out, "sweep.json"))
+
+
+def test_status_after_a_mix_of_done_failed_running_and_pending_runs(phantom_root, tmp_path, capsys, rng):
+    out = str(tmp_path / "out")
+    argv = ["table1_acdc", "--preset", "quick", "--methods", "unet", "sdnet", "--labels", "1", "--splits", "0", "1",
+            "--data", phantom_root, "--cache-dir", str(tmp_path / "c"), "--out", out]
+    args, experiment_argv = cli.parser().parse_known_args(argv)
+    plan, script, argv_abs, _ = cli.plan_sweep(args, experiment_argv)
+    from sdnet.sweep.plan import record_sweep
+
+    record_sweep(out, script, argv_abs, "local")
+    unet0, unet1, sdnet0, sdnet1 = plan.grid.specs()        # fractions, methods, splits
+    finish(out, unet0, rng)
+    os.makedirs(run_folder(out, sdnet0))
+    open(os.path.join(run_folder(out, sdnet0), "error.txt"), "w").write("DataError: patient020/ is missing\n")
+    lock = RunLock(run_folder(out, unet1)).acquire()
+    try:
+        assert cli.main(["status", "--out", out]) == 0
+    finally:
+        lock.release()
+    printed = capsys.readouterr().out
+    assert "done     unet/l1/split0" in printed
+    assert "failed   sdnet/l1/split0  (DataError: patient020/ is missing)" in printed
+    assert f"running  unet/l1/split1  (process {os.getpid()}" in printed
+    assert "pending  sdnet/l1/split1" in printed
+    assert "4 runs: 1 done, 1 failed, 1 pending, 1 running" in printed
+    assert os.path.exists(os.path.join(out, "report.md"))          # rebuilt from the finished run
+
+
+def test_bad_executor_requests_are_refused(tmp_path, capsys, monkeypatch):
+    from sdnet.sweep import executors
+
+    monkeypatch.setattr(executors, "visible_gpus", lambda: ["0", "1"])
+    assert cli.main(["table1_acdc", "--gpus", "0,7", "--out", str(tmp_path)]) == 2
+    assert "GPU(s) ['7'] do not exist here" in capsys.readouterr().err
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real(name, *a))
+    assert cli.main(["table1_acdc", "--executor", "ray", "--out", str(tmp_path)]) == 2
+    assert 'pip install "sdnet[ray]"' in capsys.readouterr().err
+    assert cli.main(["no_such_experiment", "--out", str(tmp_path)]) == 2
+    assert "no experiment 'no_such_experiment'" in capsys.readouterr().err
