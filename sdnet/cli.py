@@ -170,11 +170,11 @@ def cmd_volumes(args):
         codes = model.label_codes
         files = input_files([*args.input, *(p for p in (args.ed, args.es) if p)])
     else:
-        codes = parse_labels(args.labels)
+        codes = parse_labels(args.label_map)
         files = input_files([*args.masks, *(p for p in (args.ed, args.es) if p)], exclude=())
     missing = [s for s in args.structures if s not in codes]
     if missing:
-        raise ValueError(f"the {'model' if args.model else '--labels map'} has structures {sorted(codes)}; "
+        raise ValueError(f"the {'model' if args.model else '--label-map'} has structures {sorted(codes)}; "
                          f"{missing} asked for by --structures are not among them")
     codes = {s: codes[s] for s in args.structures}
     volumes = {}
@@ -303,7 +303,7 @@ def build_parser():
     model_flags(q, required=False)
     q.add_argument("--input", nargs="+", default=[], help="scans to segment first")
     q.add_argument("--masks", nargs="+", default=[], help="existing label maps instead of a model")
-    q.add_argument("--labels", default=ACDC_LABELS, help=f"label codes of --masks (default {ACDC_LABELS})")
+    q.add_argument("--label-map", default=ACDC_LABELS, help=f"label values of --masks (default {ACDC_LABELS})")
     q.add_argument("--structures", nargs="+", default=["MYO", "LV", "RV"])
     q.add_argument("--ed", help="the end-diastolic frame of one subject")
     q.add_argument("--es", help="the end-systolic frame of that subject")

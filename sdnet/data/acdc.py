@@ -21,7 +21,8 @@ from sdnet.data.cache import cache_key, default_cache_dir, load_cached, save_cac
 from sdnet.data.dataset import Data
 from sdnet.data.errors import DataError
 from sdnet.data.nifti import load_nifti
-from sdnet.data.preprocess import clip_and_scale, crop_or_pad, labels_to_channels, preprocess_pair, resample_slices
+from sdnet.data.preprocess import (clip_and_scale, compact_labels, crop_or_pad, labels_to_channels, preprocess_pair,
+                                   resample_slices)
 from sdnet.data.workers import map_in_workers
 
 log = logging.getLogger(__name__)
@@ -47,11 +48,10 @@ SPLITS = [
 ]
 
 
-def _preprocess_frame(image_path, mask_path, spacing_mm, image_size):
-    """One labelled 3-D frame -> (images (Z, S, S, 1) float32, label map (Z, S, S) uint8, slice mm)."""
-    images, labels, zooms = preprocess_pair(image_path, mask_path, spacing_mm, image_size,
-                                            known_labels=ACDC_STRUCTURES.values())
-    return images, labels.astype(np.uint8), zooms[2] if len(zooms) > 2 else float("nan")
+def _preprocess_frame(image_path, mask_path, spacing_mm, image_size, known_labels):
+    """One labelled 3-D frame -> (images (Z, S, S, 1) float32, label map (Z, S, S), slice mm)."""
+    images, labels, zooms = preprocess_pair(image_path, mask_path, spacing_mm, image_size, known_labels)
+    return images, labels, zooms[2] if len(zooms) > 2 else float("nan")
 
 
 def _preprocess_cine(path, spacing_mm, image_size):
@@ -73,15 +73,16 @@ class ACDCLoader(Loader):
 
     def __init__(self, root, image_size=PAPER_IMAGE_SIZE, spacing_mm=PAPER_SPACING_MM, cache_dir=None,
                  workers=None, structures=None):
+        """`structures`: {name: label value} in channel order. Default: ACDC's MYO, LV, RV, and any
+        other value in a mask is an error; with a map of the user's, values it does not name are
+        background (another label set in the ACDC folder layout)."""
         if not os.path.isdir(root):
             raise DataError(f"{root}: ACDC folder not found (expected the official layout "
                             "patientNNN/patientNNN_frameXX.nii.gz)")
         super().__init__(root, image_size, spacing_mm)
+        self.known_labels = tuple(ACDC_STRUCTURES.values()) if structures is None else None
         structures = dict(structures or ACDC_STRUCTURES)
-        unknown = {k: v for k, v in structures.items() if v not in ACDC_STRUCTURES.values()}
-        if unknown:
-            raise DataError(f"ACDC label values are {ACDC_STRUCTURES}; {unknown} names others")
-        self.structures, self.label_codes = tuple(structures), tuple(structures.values())
+        self.structures, self.label_codes = tuple(structures), tuple(int(v) for v in structures.values())
         self.cache_dir = cache_dir or default_cache_dir()
         self.workers = workers or min(4, os.cpu_count() or 1)
         self.patients = self._scan()
@@ -129,13 +130,15 @@ class ACDCLoader(Loader):
         return all(p["cine"] for p in self.patients.values() if p["frames"])
 
     def _params(self):
-        return {"spacing_mm": self.spacing_mm, "image_size": self.image_size, "clip": [5, 95], "version": 4}
+        return {"spacing_mm": self.spacing_mm, "image_size": self.image_size, "clip": [5, 95], "version": 5,
+                "strict_labels": self.known_labels is not None}
 
     # -- preprocessing with cache ----------------------------------------------------------------
     def _labelled_arrays(self):
-        """Preprocessed labelled frames (label maps with ACDC's values), cached, read once."""
+        """Preprocessed labelled frames (label maps with the files' own values), cached, read once."""
         if getattr(self, "_labelled", None) is None:
             self._labelled = self._build_labelled_arrays()
+            self.check_codes_present(self._labelled["label_values"])
         return self._labelled
 
     def _build_labelled_arrays(self):
@@ -145,12 +148,13 @@ class ACDCLoader(Loader):
         arrays = load_cached(path)
         if arrays is None:
             log.info("preprocessing %d ACDC frames from %s (cached in %s)", len(frames), self.root, path)
-            results = map_in_workers(_preprocess_frame, [(img, gt, self.spacing_mm, self.image_size)
+            results = map_in_workers(_preprocess_frame, [(img, gt, self.spacing_mm, self.image_size, self.known_labels)
                                                          for _, _, img, gt in frames],
                                      self.workers, "preprocessing ACDC frames")
             names = [f"patient{p:03d}_frame{f:02d}" for p, f, _, _ in frames]
             arrays = {"images": np.concatenate([r[0] for r in results]),
-                      "labels": np.concatenate([r[1] for r in results]),
+                      "labels": compact_labels(np.concatenate([r[1] for r in results])),
+                      "label_values": np.unique(np.concatenate([np.unique(r[1]) for r in results])),
                       "subject": np.concatenate([[p] * len(r[0]) for (p, _, _, _), r in zip(frames, results)]),
                       "frame": np.concatenate([[n] * len(r[0]) for n, r in zip(names, results)]),
                       "frame_names": np.array(names), "thickness": np.array([r[2] for r in results])}
@@ -221,6 +225,21 @@ class ACDCLoader(Loader):
         return super().load_all_data(split, split_type)
 
 
+def open_cardiac_folder(root, image_size=PAPER_IMAGE_SIZE, spacing_mm=PAPER_SPACING_MM, cache_dir=None,
+                        structures=None):
+    """The ACDC layout (patientNNN/ folders) or a flat folder of <name>.nii.gz images with
+    <name>_gt.nii.gz label maps (subjects from the names: <subject>_frameXX, <subject>_ED ...),
+    with ACDC's label values unless `structures` gives others."""
+    from sdnet.data.volumes import NiftiPairsLoader
+
+    if not os.path.isdir(root):
+        raise DataError(f"{root}: folder not found")
+    if any(PATIENT_DIR.match(name) for name in os.listdir(root)):
+        return ACDCLoader(root, image_size, spacing_mm, cache_dir, structures=structures)
+    return NiftiPairsLoader(root, structures or ACDC_STRUCTURES, image_size=image_size, spacing_mm=spacing_mm,
+                            cache_dir=cache_dir, heart_slices_only=False)
+
+
 def _phantom(cache_dir=None):
     from sdnet.data.phantom import default_phantom_root, ensure_phantom
 
@@ -228,4 +247,5 @@ def _phantom(cache_dir=None):
 
 
 ACDC = DataSet(name="ACDC", expects="the ACDC training folder (patientNNN/patientNNN_frameXX.nii.gz with _gt masks; "
-                                    "patientNNN_4d.nii.gz optional)", open=ACDCLoader, phantom=_phantom)
+                                    "patientNNN_4d.nii.gz optional), or a folder of <name>.nii.gz images with "
+                                    "<name>_gt.nii.gz label maps", open=open_cardiac_folder, phantom=_phantom)

@@ -116,6 +116,14 @@ class Loader(abc.ABC):
                 "modalities": list(self.modalities), "preprocessing": self.preprocessing(),
                 "notes": list(self.notes)}
 
+    def check_codes_present(self, values_found):
+        """Every structure's label code must occur in some mask: a label map naming a value no
+        file has is a mistake (a wrong --labels), not an empty structure."""
+        absent = {name: code for name, code in zip(self.structures, self.label_codes) if code not in set(values_found)}
+        if absent:
+            raise DataError(f"{self.root}: no mask has the label value(s) {absent} (values found: "
+                            f"{sorted(int(v) for v in values_found)}); check the label map")
+
     def note(self, text):
         """A fact about the data that every result built on it must carry (logged once)."""
         if text not in self.notes:

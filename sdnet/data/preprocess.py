@@ -65,6 +65,12 @@ def check_label_values(label_map, known, source="mask"):
                         f"{sorted(set(known) | {0})}")
 
 
+def compact_labels(label_map):
+    """A label map in the smallest integer type that holds its values (uint8 for ACDC's)."""
+    return label_map.astype(np.min_scalar_type(int(label_map.max(initial=0))) if label_map.min(initial=0) >= 0
+                            else np.int32)
+
+
 def labels_to_channels(label_map, codes, chunk=128):
     """Integer label map (N, ...) -> float32 binary channels (N, ..., L), channel k where the map
     equals codes[k]; other values are background. A chunk of slices at a time: a cache reload of

@@ -17,7 +17,7 @@ from sdnet.data.base import Loader
 from sdnet.data.cache import cache_key, default_cache_dir, load_cached, save_cached
 from sdnet.data.dataset import Data
 from sdnet.data.errors import DataError
-from sdnet.data.preprocess import labels_to_channels, preprocess_pair
+from sdnet.data.preprocess import compact_labels, labels_to_channels, preprocess_pair
 
 
 def rotating_splits(subjects, folds=3, fractions=(0.7, 0.15, 0.15)):
@@ -68,7 +68,7 @@ class VolumePairLoader(Loader):
         if getattr(self, "_cached", None) is not None:
             return self._cached
         params = {"spacing_mm": self.spacing_mm, "image_size": self.image_size, "labels": self.label_codes,
-                  "known": self.known_labels, "heart_slices_only": self.heart_slices_only, "version": 3}
+                  "known": self.known_labels, "heart_slices_only": self.heart_slices_only, "version": 4}
         key = cache_key(params, [p for _, _, img, gt in self.pairs for p in (img, gt)])
         path = os.path.join(self.cache_dir, f"{re.sub(r'[^a-z0-9]+', '-', self.name.lower())}-{key}.npz")
         arrays = load_cached(path)
@@ -91,8 +91,11 @@ class VolumePairLoader(Loader):
                 parts["frame"] += [stem] * len(images)
                 parts["modality"] += [modality] * len(images)
             arrays = {k: (np.concatenate(v) if k in ("images", "labels") else np.array(v)) for k, v in parts.items()}
+            arrays["labels"] = compact_labels(arrays["labels"])
+            arrays["label_values"] = np.unique(arrays["labels"])
             arrays.update(frame_names=np.array(frames), thickness=np.array(thickness))
             save_cached(path, arrays)
+        self.check_codes_present(arrays["label_values"])
         self._cached = arrays
         return arrays
 
@@ -145,25 +148,43 @@ class MMWHSLoader(VolumePairLoader):
                          known_labels=MMWHS_LABELS, **kwargs)
 
 
+SUBJECT_OF_FILE = r"^(?P<subject>.+?)(_frame\d+|_(ED|ES|ed|es))?$"
+
+
 class NiftiPairsLoader(VolumePairLoader):
     """Any folder of `<name>.nii.gz` images with `<name><mask_suffix>.nii.gz` label maps, and a
     label map given by the user, e.g. {"MYO": 2, "LV": 3} (the paper's LV + MYO data sets).
-    Labels the map does not name count as background (e.g. the RV of ACDC-style files)."""
+    Labels the map does not name count as background (e.g. the RV of ACDC-style files).
 
-    def __init__(self, root, label_map: dict, mask_suffix="_gt", modality="MR", **kwargs):
+    Subjects, not files, are the unit of every split: `subject_pattern` (a regular expression
+    with a `subject` group, matched against the image name without extension) puts the frames
+    of one patient together; by default `patient007_frame01` and `patient007_frame12`, or
+    `case3_ED` and `case3_ES`, are one subject."""
+
+    def __init__(self, root, label_map: dict, mask_suffix="_gt", modality="MR", subject_pattern=SUBJECT_OF_FILE,
+                 **kwargs):
         if not os.path.isdir(root):
             raise DataError(f"{root}: folder not found")
         if not label_map:
             raise DataError("a label map is needed, e.g. MYO=2,LV=3")
         files = sorted(f for f in os.listdir(root) if re.search(r"\.nii(\.gz)?$", f))
         masks = {f for f in files if re.sub(r"\.nii(\.gz)?$", "", f).endswith(mask_suffix)}
-        pairs = []
-        for number, f in enumerate((f for f in files if f not in masks), start=1):
+        pattern, named = re.compile(subject_pattern), []
+        for f in (f for f in files if f not in masks):
             mask = re.sub(r"(\.nii(\.gz)?)$", rf"{mask_suffix}\1", f)
             if mask not in masks:
                 raise DataError(f"{os.path.join(root, f)}: image has no label map {mask}")
-            pairs.append((number, modality, os.path.join(root, f), os.path.join(root, mask)))
+            match = pattern.match(re.sub(r"\.nii(\.gz)?$", "", f))
+            if not match:
+                raise DataError(f"{os.path.join(root, f)}: name does not match the subject pattern {subject_pattern!r}")
+            named.append((match.group("subject"), f, mask))
+        numbers = {name: k for k, name in enumerate(sorted({n for n, _, _ in named}), start=1)}
+        self.subject_names = {k: name for name, k in numbers.items()}
+        pairs = [(numbers[name], modality, os.path.join(root, f), os.path.join(root, m)) for name, f, m in named]
         super().__init__(root, pairs, dict(label_map), name="NIfTI pairs", **kwargs)
+
+    def describe_subject(self, subject):
+        return self.subject_names.get(subject, f"subject {subject}")
 
 
 def parse_label_map(text):

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 
 from sdnet.config import PRESETS, SDNetConfig, get_preset, parse_overrides
+from sdnet.data.volumes import parse_label_map
 from sdnet.experiments.declaration import Experiment
 from sdnet.experiments.grid import Grid, select_grid
 from sdnet.io import check_writable_folder, read_json, write_json
@@ -39,6 +40,9 @@ def build_parser(exp: Experiment):
     p.add_argument("--preset", default="quick", choices=sorted(PRESETS))
     p.add_argument("--data", default=None,
                    help=f"{exp.dataset.expects}; default: the synthetic phantom in this layout")
+    p.add_argument("--label-map", default=None, metavar="NAME=VALUE,...",
+                   help="the structures and their values in the label maps, in channel order (default: the data "
+                        "set's, e.g. MYO=2,LV=3,RV=1 for ACDC); values not named are background")
     p.add_argument("--out", default=None, help=f"output folder (default results/{exp.name}_<preset>)")
     p.add_argument("--backend", default=os.environ.get("KERAS_BACKEND", "tensorflow"), choices=sorted(BACKENDS))
     p.add_argument("--seeds", nargs="+", type=int, default=None,
@@ -114,13 +118,15 @@ def prepare(exp: Experiment, args, may_restart=False, count_disk=True) -> Plan:
     if args.data is not None and not os.path.isdir(args.data):
         raise ValueError(f"--data {args.data}: folder not found (expected {exp.dataset.expects})")
     root = args.data or exp.dataset.phantom(args.cache_dir)
-    loader = exp.dataset.open(root, image_size=cfg.image_size, spacing_mm=cfg.spacing_mm, cache_dir=args.cache_dir)
+    structures = {"structures": parse_label_map(args.label_map)} if args.label_map else {}
+    loader = exp.dataset.open(root, image_size=cfg.image_size, spacing_mm=cfg.spacing_mm, cache_dir=args.cache_dir,
+                              **structures)
     cfg = cfg.replace(num_masks=loader.num_masks)
     grid = select_grid(exp, args.preset, grid.methods, grid.fractions, grid.splits, grid.seeds, grid.variants,
                        num_splits=len(loader.splits()))
     plan = Plan(exp, cfg, grid, loader, out, data_name, args)
     settings = {"experiment": exp.name, "config": cfg.to_dict(), "data": data_name,
-                "structures": list(loader.structures), "backend": args.backend}
+                "structures": dict(zip(loader.structures, loader.label_codes)), "backend": args.backend}
     check_out_folder(out, settings, args.force)
     if count_disk:
         check_disk(plan)

@@ -157,5 +157,38 @@ def test_structures_label_codes_thickness_and_description(phantom_loader, phanto
     lv_myo = two.load_labelled_data(0, "test")
     assert two.num_masks == 2
     np.testing.assert_array_equal(lv_myo.masks, test.masks[..., :2])       # the RV is background
-    with pytest.raises(DataError, match="names others"):
-        ACDCLoader(phantom_root, structures={"LA": 4})
+
+
+def test_another_label_set_in_the_acdc_layout(phantom_loader, phantom_root):
+    """e.g. M&Ms-style files in the ACDC layout: the user's map decides the channels; a value no
+    mask has is a mistake named with the values found."""
+    reordered = ACDCLoader(phantom_root, image_size=32, spacing_mm=9.59, cache_dir=phantom_loader.cache_dir, workers=1,
+                           structures={"LV": 3, "MYO": 2})
+    default = phantom_loader.load_labelled_data(0, "test")
+    np.testing.assert_array_equal(reordered.load_labelled_data(0, "test").masks, default.masks[..., [1, 0]])
+    wrong = ACDCLoader(phantom_root, image_size=32, spacing_mm=9.59, cache_dir=phantom_loader.cache_dir, workers=1,
+                       structures={"LV": 3, "LA": 4})
+    with pytest.raises(DataError, match=r"no mask has the label value\(s\) \{'LA': 4\} \(values found: \[0, 1, 2, 3\]\)"):
+        wrong.load_labelled_data(0, "test")
+
+
+def test_a_flat_folder_of_pairs_groups_the_frames_of_a_subject(phantom_root, tmp_path):
+    from sdnet.data.acdc import open_cardiac_folder
+    from sdnet.data.volumes import NiftiPairsLoader
+
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for p in [f"patient{i:03d}" for i in range(1, 21)]:
+        for f in os.listdir(os.path.join(phantom_root, p)):
+            if "frame" in f:
+                shutil.copy(os.path.join(phantom_root, p, f), flat / f)
+    loader = open_cardiac_folder(str(flat), image_size=32, spacing_mm=9.59, cache_dir=str(tmp_path / "c"),
+                                 structures={"MYO": 2, "LV": 3})
+    assert isinstance(loader, NiftiPairsLoader) and loader.structures == ("MYO", "LV")
+    data = loader.load_labelled_data(0, "all")
+    assert data.num_subjects == 20 and len(data.frames()) == 40           # ED and ES of each patient
+    for split in loader.splits():
+        parts = [set(split[t]) for t in ("training", "validation", "test")]
+        assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+        assert sum(len(p) for p in parts) == 20
+    assert loader.describe_subject(1) == "patient001"

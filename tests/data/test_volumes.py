@@ -48,7 +48,7 @@ def test_nifti_pairs_with_a_user_label_map_and_lv_volume(tmp_path):
     loader = NiftiPairsLoader(str(flat), parse_label_map("MYO=2,LV=3"), image_size=32, spacing_mm=9.59,
                               cache_dir=str(tmp_path / "c"), heart_slices_only=False)
     data = loader.load_labelled_data(0, "all")
-    assert data.masks.shape[-1] == 2 and data.num_subjects == 8
+    assert data.masks.shape[-1] == 2 and data.num_subjects == 4 and len(data.frames()) == 8   # ED, ES together
     name, _, masks = next(data.by_frame())
     assert loader.slice_thickness(name) == 10.0
     assert loader.volume_ml(name, masks[..., 1]) == pytest.approx(masks[..., 1].sum() * 9.59 ** 2 * 10 / 1000)

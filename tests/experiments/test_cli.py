@@ -80,3 +80,21 @@ def test_out_folder_of_another_configuration_is_refused(tmp_path):
 def test_report_only_on_an_empty_folder_says_so(tmp_path, capsys):
     assert main(EXP, ["--report-only", "--out", str(tmp_path), "--cache-dir", str(tmp_path / "c")]) == 2
     assert "no finished runs yet" in capsys.readouterr().err
+
+
+def test_any_folder_of_pairs_with_its_own_label_map(phantom_root, tmp_path):
+    import shutil
+
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for p in [f"patient{i:03d}" for i in range(1, 31)]:
+        for f in os.listdir(os.path.join(phantom_root, p)):
+            if "frame" in f:
+                shutil.copy(os.path.join(phantom_root, p, f), flat / f)
+    out = tmp_path / "out"
+    plan = prepare(EXP, args("--data", str(flat), "--label-map", "MYO=2,LV=3", "--preset", "tiny", "--out", str(out),
+                             "--cache-dir", str(tmp_path / "c")))
+    assert plan.cfg.num_masks == 2 and plan.loader.structures == ("MYO", "LV")
+    assert json.load(open(out / "experiment.json"))["structures"] == {"MYO": 2, "LV": 3}
+    with pytest.raises(ValueError, match="label map 'MYO:2' is not of the form"):
+        prepare(EXP, args("--data", str(flat), "--label-map", "MYO:2", "--out", str(out)))
