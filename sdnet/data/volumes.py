@@ -21,10 +21,14 @@ from sdnet.data.preprocess import compact_labels, labels_to_channels, preprocess
 
 
 def rotating_splits(subjects, folds=3, fractions=(0.7, 0.15, 0.15)):
-    """Deterministic cross-validation folds: fold k rotates the sorted subject list by k/folds."""
+    """Deterministic cross-validation folds: fold k rotates the sorted subject list by k/folds.
+    Validation and test get at least one subject each."""
     subjects = sorted(subjects)
     n = len(subjects)
-    n_train, n_val = int(round(fractions[0] * n)), int(round(fractions[1] * n))
+    if n < 3:
+        raise DataError(f"{n} subject(s): training, validation and test need at least 3 subjects")
+    n_val = max(1, int(round(fractions[1] * n)))
+    n_train = min(int(round(fractions[0] * n)), n - n_val - 1)
     splits = []
     for k in range(folds):
         shift = (k * n) // folds

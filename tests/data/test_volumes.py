@@ -56,7 +56,10 @@ def test_nifti_pairs_with_a_user_label_map_and_lv_volume(tmp_path):
         parse_label_map("MYO:2")
 
 
-def test_rotating_splits_partition_the_subjects():
-    for split in rotating_splits(list(range(20))):
-        assert sorted(sum(split.values(), [])) == list(range(20))
-        assert [len(split[k]) for k in ("training", "validation", "test")] == [14, 3, 3]
+@pytest.mark.parametrize("n, sizes", [(20, [14, 3, 3]), (100, [70, 15, 15]), (5, [3, 1, 1]), (3, [1, 1, 1])])
+def test_rotating_splits_partition_the_subjects(n, sizes):
+    for split in rotating_splits(list(range(n))):
+        assert sorted(sum(split.values(), [])) == list(range(n))
+        assert [len(split[k]) for k in ("training", "validation", "test")] == sizes
+    with pytest.raises(DataError, match="at least 3 subjects"):
+        rotating_splits([1, 2])
