@@ -24,9 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sdnet.cardiac import subject_and_frame
+
 log = logging.getLogger("sdnet")
 NIFTI = re.compile(r"\.nii(\.gz)?$")
-ACDC_FRAME = re.compile(r"^(?P<subject>.+)_frame(?P<frame>\d+)$")
 ACDC_LABELS = "MYO=2,LV=3,RV=1"
 
 
@@ -147,11 +148,6 @@ def parse_labels(text) -> dict:
     from sdnet.data.volumes import parse_label_map
 
     return parse_label_map(text)
-
-
-def subject_and_frame(name):
-    m = ACDC_FRAME.match(name)
-    return (m.group("subject"), int(m.group("frame"))) if m else (name, None)
 
 
 def cmd_volumes(args):
@@ -294,7 +290,7 @@ def build_parser():
     frames = q.add_mutually_exclusive_group()
     frames.add_argument("--frame", type=int, help="of a 4-D series, counted from 1")
     frames.add_argument("--all-frames", action="store_true", help="segment every frame of a 4-D series")
-    q.set_defaults(run=cmd_segment)
+    q.set_defaults(handler=cmd_segment)
 
     q = sub.add_parser("volumes", help="structure volumes (mL), LV mass, EDV/ESV/SV/EF per subject as CSV",
                        description="Reads scans (with --model) or label maps (--masks); writes one CSV row per "
@@ -308,7 +304,7 @@ def build_parser():
     q.add_argument("--ed", help="the end-diastolic frame of one subject")
     q.add_argument("--es", help="the end-systolic frame of that subject")
     q.add_argument("--out", required=True, help="CSV file")
-    q.set_defaults(run=cmd_volumes)
+    q.set_defaults(handler=cmd_volumes)
 
     q = sub.add_parser("decompose", help="anatomy channels (4-D NIfTI) and z per slice (JSON) of each scan",
                        description="Writes <name>_anatomy.nii.gz (H, W, slices, channels) on the scan's grid and "
@@ -317,7 +313,7 @@ def build_parser():
     q.add_argument("--input", nargs="+", required=True)
     q.add_argument("--out", required=True)
     q.add_argument("--frame", type=int, help="of a 4-D series, counted from 1")
-    q.set_defaults(run=cmd_decompose)
+    q.set_defaults(handler=cmd_decompose)
 
     q = sub.add_parser("synthesize", help="render the anatomy of one scan with the modality of another",
                        description="Writes a NIfTI on the anatomy scan's grid, intensities in [-1, 1].")
@@ -326,14 +322,14 @@ def build_parser():
     q.add_argument("--modality", required=True)
     q.add_argument("--out", required=True, help="NIfTI file")
     q.add_argument("--frame", type=int, help="of 4-D series, counted from 1")
-    q.set_defaults(run=cmd_synthesize)
+    q.set_defaults(handler=cmd_synthesize)
 
     q = sub.add_parser("export", help="a self-contained model folder from a finished run",
                        description="Writes model.json, the weights and every network as a .keras file.")
     q.add_argument("run", help="a finished run folder")
     q.add_argument("model_dir", help="a new folder")
     q.add_argument("--weights", choices=["last", "best"], default=None)
-    q.set_defaults(run=cmd_export)
+    q.set_defaults(handler=cmd_export)
 
     sub.add_parser("sweep", add_help=False, help="every run of an experiment's grid on local GPUs, Ray or SLURM "
                                                  "(sdnet sweep --help)")
@@ -351,7 +347,7 @@ def main(argv=None):
     from sdnet.data import DataError
 
     try:
-        return 1 if args.run(args) else 0
+        return 1 if args.handler(args) else 0
     except (ValueError, DataError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -20,3 +20,16 @@ def test_volumes_mass_and_ejection_fraction_by_hand():
     assert f["LV_SV_ml"] == pytest.approx(0.576) and f["LV_EF_percent"] == pytest.approx(50.0)
     assert f["LV_mass_g"] == pytest.approx(80 * 0.018 * 1.05)
     assert np.isnan(f["RV_EF_percent"])             # no RV: no ejection fraction, not a division error
+
+
+def test_the_phase_of_each_subject_comes_from_its_frame_names():
+    from sdnet.cardiac import frames_of_phase
+
+    frames = {"patient001": ["patient001_frame12", "patient001_frame01"],   # ACDC: the lower number is ED
+              "case7": ["case7_ES", "case7_ED"], "x": ["x-ed", "x-es"]}
+    assert sorted(frames_of_phase(frames, "ED")) == ["case7_ED", "patient001_frame01", "x-ed"]
+    assert sorted(frames_of_phase(frames, "ES")) == ["case7_ES", "patient001_frame12", "x-es"]
+    with pytest.raises(ValueError, match="subject scan3: cannot tell its ED frame"):
+        frames_of_phase({"scan3": ["scan3_a", "scan3_b"]}, "ED")
+    with pytest.raises(ValueError, match="not one of"):
+        frames_of_phase(frames, "mid")

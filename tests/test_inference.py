@@ -26,8 +26,14 @@ def test_load_run_rebuilds_the_trained_networks(phantom_loader, tmp_path):
     again.load_weights(os.path.join(folder, "last"))
     np.testing.assert_allclose(trained.segment(images), again.segment(images), atol=1e-6)
     assert trained.structures == ("MYO", "LV", "RV") and trained.dataset["preprocessing"]["image_size"] == 32
-    with pytest.raises(ValueError, match="no run.json"):
+    with pytest.raises(ValueError, match="not a model folder"):
         load_run(str(tmp_path))
+
+    from sdnet.cli import main
+
+    assert main(["export", folder, str(tmp_path / "model")]) == 0
+    exported = load_run(str(tmp_path / "model"))
+    np.testing.assert_allclose(exported.segment(images), trained.segment(images), atol=1e-6)
 
 
 @pytest.mark.parametrize("imports", ["import sdnet, keras", "import keras, sdnet"])

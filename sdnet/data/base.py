@@ -35,6 +35,17 @@ class Loader(abc.ABC):
         self.root = root
         self.image_size, self.spacing_mm = int(image_size), float(spacing_mm)
         self.notes: list[str] = []
+        self.phase: Optional[str] = None      # "ED" or "ES": only that cardiac phase's frames
+
+    def keep_phase(self, phase):
+        """From now on, only each subject's end-diastolic ("ED") or end-systolic ("ES") frame
+        (Table 2's data set has ED frames only); None keeps every frame."""
+        from sdnet.cardiac import PHASES
+
+        if phase is not None and phase not in PHASES:
+            raise DataError(f"cardiac phase {phase!r} is not one of {PHASES}")
+        self.phase = phase
+        return self
 
     @property
     def num_masks(self) -> int:
@@ -82,6 +93,13 @@ class Loader(abc.ABC):
 
     def load_labelled_data(self, split, split_type) -> Data:
         data = self._frames_of(self.split_subjects(split, split_type))
+        if self.phase is not None:
+            from sdnet.cardiac import frames_of_phase
+
+            try:
+                data = data.select_frames(frames_of_phase(data.frames_by_subject(), self.phase))
+            except ValueError as err:
+                raise DataError(f"{self.root}: {err}") from None
         return data.require_nonempty(f"{self.name} split {split} {split_type}")
 
     def load_unlabelled_data(self, split, split_type, exclude_subjects=()) -> Data:
@@ -114,7 +132,7 @@ class Loader(abc.ABC):
         return {"name": self.name, "root": str(self.root), "structures": list(self.structures),
                 "label_codes": dict(zip(self.structures, (int(c) for c in self.label_codes))),
                 "modalities": list(self.modalities), "preprocessing": self.preprocessing(),
-                "notes": list(self.notes)}
+                "phase": self.phase or "all", "notes": list(self.notes)}
 
     def check_codes_present(self, values_found):
         """Every structure's label code must occur in some mask: a label map naming a value no
@@ -140,3 +158,13 @@ class DataSet:
     expects: str                                   # what --data must hold, for help and errors
     open: Callable[..., Loader]
     phantom: Optional[Callable[[Optional[str]], str]] = None
+    structures: Optional[tuple] = None             # ((name, label value), ...) unless the user gives a label map
+    phase: Optional[str] = None                    # "ED" / "ES": one frame per subject
+
+    def load(self, root, image_size, spacing_mm, cache_dir=None, structures=None) -> Loader:
+        """The loader of `root` with this data set's structures (or the user's `structures`,
+        {name: label value}) and cardiac phase."""
+        chosen = structures or (dict(self.structures) if self.structures else None)
+        loader = self.open(root, image_size=image_size, spacing_mm=spacing_mm, cache_dir=cache_dir,
+                           **({"structures": chosen} if chosen else {}))
+        return loader.keep_phase(self.phase)

@@ -53,6 +53,17 @@ class Data:
         order = np.concatenate([np.flatnonzero(self.subject == s) for s in subjects]) if len(subjects) else []
         return self._take(np.asarray(order, dtype=int))
 
+    def select_frames(self, frames) -> "Data":
+        """The images of these 3-D frames (e.g. the ED frames only), in their present order."""
+        return self._take(np.isin(self.frame, list(frames)))
+
+    def frames_by_subject(self) -> dict:
+        """{subject: [its frame names]}."""
+        out = {}
+        for subject, frame in dict.fromkeys(zip(self.subject.tolist(), self.frame.tolist())):
+            out.setdefault(subject, []).append(frame)
+        return out
+
     def without_subjects(self, subjects) -> "Data":
         return self.select_subjects([s for s in self.subjects() if s not in set(subjects)])
 

@@ -98,7 +98,8 @@ class Plan:
 def prepare(exp: Experiment, args, may_restart=False, count_disk=True) -> Plan:
     """Check every flag and folder; write experiment.json last. ValueError on bad input.
     `count_disk=False`: no disk estimate (it builds the networks: a sweep driver loads no backend)."""
-    cfg = get_preset(args.preset, **{**exp.overrides, **parse_overrides(args.set)})
+    quick = exp.quick_overrides if args.preset == "quick" else {}
+    cfg = get_preset(args.preset, **{**exp.overrides, **quick, **parse_overrides(args.set)})
     grid = select_grid(exp, args.preset, args.methods, args.labels, args.splits, args.seeds,
                        getattr(args, "variants", None))
     for variant in grid.variants:
@@ -118,9 +119,8 @@ def prepare(exp: Experiment, args, may_restart=False, count_disk=True) -> Plan:
     if args.data is not None and not os.path.isdir(args.data):
         raise ValueError(f"--data {args.data}: folder not found (expected {exp.dataset.expects})")
     root = args.data or exp.dataset.phantom(args.cache_dir)
-    structures = {"structures": parse_label_map(args.label_map)} if args.label_map else {}
-    loader = exp.dataset.open(root, image_size=cfg.image_size, spacing_mm=cfg.spacing_mm, cache_dir=args.cache_dir,
-                              **structures)
+    loader = exp.dataset.load(root, cfg.image_size, cfg.spacing_mm, args.cache_dir,
+                              parse_label_map(args.label_map) if args.label_map else None)
     cfg = cfg.replace(num_masks=loader.num_masks)
     grid = select_grid(exp, args.preset, grid.methods, grid.fractions, grid.splits, grid.seeds, grid.variants,
                        num_splits=len(loader.splits()))

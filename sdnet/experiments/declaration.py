@@ -23,8 +23,10 @@ class Experiment:
     seeds: tuple = (1,)
     variants: dict = field(default_factory=dict)   # variant name -> configuration changes (a grid axis)
     overrides: dict = field(default_factory=dict)  # configuration changes of every run
+    quick_overrides: dict = field(default_factory=dict)   # and of every run of `--preset quick`
     # the grid `--preset quick` runs when no flag narrows it (minutes on a CPU); () = the full axis
     quick_methods: tuple = ()
     quick_fractions: tuple = ()
     quick_splits: tuple = (0,)
+    quick_seeds: tuple = ()
     quick_variants: tuple = ()

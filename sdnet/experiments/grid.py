@@ -49,7 +49,7 @@ def select_grid(exp: Experiment, preset, methods=None, fractions=None, splits=No
         bad = [s for s in splits if s not in range(num_splits)]
         if bad:
             raise ValueError(f"split(s) {bad} do not exist: choose from {list(range(num_splits))}")
-    seeds = unique(seeds or exp.seeds)
+    seeds = unique(seeds or default(exp.seeds, exp.quick_seeds))
     if any(s < 0 for s in seeds):
         raise ValueError(f"seeds must be non-negative, got {seeds}")
     variants = unique(variants or default(list(exp.variants) or [""], exp.quick_variants))

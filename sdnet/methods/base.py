@@ -220,10 +220,18 @@ class Method(abc.ABC):
 
     def diagnostics(self, data, structures) -> dict:
         """Per-epoch numbers that explain a validation curve: predicted / true area of each
-        structure on `data` and, with a mask discriminator, its mean score of true and of
-        predicted masks (LSGAN targets: real 1, fake 0)."""
+        structure on `data`; the validation Dice again with training-mode batch norm (the
+        statistics of each batch, as the updates see them: far above the logged validation
+        Dice when the moving statistics do not describe the images); and, with a mask
+        discriminator, its mean score of true and of predicted masks (LSGAN targets: real 1,
+        fake 0)."""
+        from sdnet.evaluation import slice_dice
+
         predicted = self.segment(data.images)
-        out = {}
+        size = self.cfg.batch_size
+        in_training_mode = np.concatenate([self.training_mode_masks(data.images[i:i + size])
+                                           for i in range(0, len(data.images), size)])
+        out = {"val_dice_training_bn": float(np.mean(slice_dice(data.masks, in_training_mode[..., :data.masks.shape[-1]])))}
         for c, name in enumerate(structures):
             truth = float(data.masks[..., c].sum())
             out[f"area_ratio_{name}"] = float(np.round(predicted[..., c]).sum()) / max(truth, 1.0)
@@ -234,6 +242,11 @@ class Method(abc.ABC):
 
     def segment(self, images, batch_size=32):
         return self.predict_masks(images, batch_size)
+
+    def factor_statistics(self, data) -> dict:
+        """What the learnt latent factors look like on `data` (SDNet: Section 5.6's numbers);
+        {} for methods without factors."""
+        return {}
 
     # -- hooks of the training loop -------------------------------------------------------------
     def num_phases(self) -> int:

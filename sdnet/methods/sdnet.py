@@ -141,6 +141,17 @@ class SDNet(Method):
     def predict_masks(self, images, batch_size=32):
         return predict(self.segmentor, self.anatomy(images, batch_size), batch_size)
 
+    def factor_statistics(self, data, batch_size=32) -> dict:
+        """Section 5.6: how many anatomy channels are zero on every image of `data`, and the
+        mean posterior variance of each z dimension (Burgess et al. 2018: near 1, the dimension
+        carries nothing; lower, it is informative), lowest first."""
+        s = self.anatomy(data.images, batch_size)
+        empty = int(np.sum(s.reshape(-1, s.shape[-1]).max(axis=0) == 0))
+        log_variance = keras.Model(self.modality_encoder.inputs, self.modality_encoder.get_layer("z_log_var").output)
+        variance = np.exp(predict(log_variance, [s, data.images], batch_size)).mean(axis=0)
+        return {"anatomy_channels": int(s.shape[-1]), "empty_anatomy_channels": empty,
+                "z_dimensions": int(variance.size), "z_posterior_variance": sorted(float(v) for v in variance)}
+
     def encode(self, images, batch_size=32):
         """(s, z sampled, KL) for a set of images."""
         s = self.anatomy(images, batch_size)

@@ -155,6 +155,33 @@ def updates_markdown(results, methods):
     return "\n".join(lines)
 
 
+def factors_markdown(results, methods, published=None) -> list:
+    """Lines of a 'Learnt factors' section (Section 5.6's numbers, last weights, test images)
+    when the runs recorded them: anatomy channels zero on every test image, and the z
+    dimensions' mean posterior variances as the paper gives them (the two lowest, the mean of
+    the rest); means over the runs of each row."""
+    rows = {}
+    for r in results:
+        if r.get("factors"):
+            rows.setdefault(method_label(r), []).append(r)
+    if not rows:
+        return []
+    notes = published.variant_notes if published else {}
+    lines = ["## Learnt factors (last weights, test images)", "",
+             "| run | C | C all zero | nz | two lowest z variances | mean z variance of the rest | published |",
+             "|---|---|---|---|---|---|---|"]
+    for label in [m for m in methods if m in rows]:
+        group = rows[label]
+        factors = [r["factors"] for r in group]
+        variances = np.mean([f["z_posterior_variance"] for f in factors], axis=0)
+        rest = f"{np.mean(variances[2:]):.2f}" if len(variances) > 2 else "–"
+        lines.append(f"| {label} | {factors[0]['anatomy_channels']} | "
+                     f"{np.mean([f['empty_anatomy_channels'] for f in factors]):.1f} | {factors[0]['z_dimensions']} | "
+                     f"{', '.join(f'{v:.2f}' for v in variances[:2])} | {rest} | "
+                     f"{notes.get(group[0]['spec'].get('variant'), '')} |")
+    return lines + [""]
+
+
 def write_report(out, title, results, method_order, fraction_order, published: PublishedTable = None,
                  context: dict = None, missing=()):
     """report.md, results.csv and dice_vs_labels.png in `out` from `results`; returns the
@@ -180,8 +207,10 @@ def write_report(out, title, results, method_order, fraction_order, published: P
              f"seeds: {sorted({r['spec']['seed'] for r in results})}; runs: {len(results)}; "
              f"training wall time: {wall / 60:.1f} min",
              f"- test weights: {results[0]['test_weights']} epoch; Dice %, mean±std over test volumes "
-             "pooled over the splits and seeds run: a volume is a patient (ED and ES frames together) "
-             "in the original protocol, a 3-D frame in the standard one",
+             "pooled over the splits and seeds run: a volume is a patient (its labelled frames together: "
+             "ED and ES in ACDC) in the original protocol, a 3-D frame in the standard one",
+             *[f"- frames: {phase} only (one per subject)" for phase in sorted({r.get("phase", "all") for r in results})
+               if phase != "all"],
              *[f"- data note: {n}" for n in notes], ""]
     if missing:
         lines += [f"## Not finished yet ({len(missing)} run(s) of this grid)", "",
@@ -205,6 +234,7 @@ def write_report(out, title, results, method_order, fraction_order, published: P
               f"## Measured with the {other} epoch's weights (original protocol)", "",
               table_markdown(other_scores, methods, fractions, cols) if other_scores else "(none)", "",
               "## Training budget", "", updates_markdown(results, methods), "",
+              *factors_markdown(results, methods, published),
               "![average Dice against labelled fraction](dice_vs_labels.png)", ""]
     with atomic_write(os.path.join(out, "report.md")) as f:
         f.write("\n".join(lines))

@@ -95,12 +95,14 @@ class Run:
         last = self.folder.weights_dir("last")
         method.save_weights(last)
         evaluations = {"last": evaluate(method, data.test, self.loader.structures)}
+        factors = method.factor_statistics(data.test)          # of the last weights, as the test scores
         if os.path.exists(self.folder.file("best")):
             method.load_weights(self.folder.file("best"))
             evaluations["best"] = evaluate(method, data.test, self.loader.structures)
         for weights, by_protocol in evaluations.items():
             write_scores(by_protocol, self.folder.file(f"test_scores_{weights}.csv"))
         result = {"spec": asdict(self.spec), "structures": list(self.loader.structures),
+                  "phase": self.loader.phase or "all", "factors": factors,
                   "epochs_trained": state["epochs_trained"], "best_val_dice": state["best_val"],
                   "test_weights": self.cfg.test_weights, "wall_s": state["wall_s"],
                   "optimizer_iterations": method.optimizer_iterations(), "hardware": hardware.describe(),

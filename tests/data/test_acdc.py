@@ -192,3 +192,24 @@ def test_a_flat_folder_of_pairs_groups_the_frames_of_a_subject(phantom_root, tmp
         assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
         assert sum(len(p) for p in parts) == 20
     assert loader.describe_subject(1) == "patient001"
+
+
+def test_a_data_set_declared_with_structures_and_a_phase_loads_only_those(phantom_root, tmp_path):
+    """Table 2's data: ACDC read as MYO + LV (the RV is background), ED frames only; a user's
+    label map replaces the declared structures."""
+    import dataclasses
+
+    from sdnet.data.acdc import ACDC
+
+    lv_myo_ed = dataclasses.replace(ACDC, structures=(("MYO", 2), ("LV", 3)), phase="ED")
+    loader = lv_myo_ed.load(phantom_root, 32, 9.59, str(tmp_path))
+    everything = ACDC.load(phantom_root, 32, 9.59, str(tmp_path)).load_labelled_data(0, "test")
+    data = loader.load_labelled_data(0, "test")
+    assert loader.structures == ("MYO", "LV") and data.masks.shape[-1] == 2
+    assert len(data.frames()) == data.num_subjects == everything.num_subjects
+    for subject, frames in everything.frames_by_subject().items():
+        ed = min(frames, key=lambda f: int(f.rsplit("frame", 1)[1]))
+        assert data.frames_by_subject()[subject] == [ed]
+        np.testing.assert_array_equal(data.masks[data.frame == ed], everything.masks[everything.frame == ed][..., :2])
+    assert loader.describe()["phase"] == "ED"
+    assert lv_myo_ed.load(phantom_root, 32, 9.59, str(tmp_path), structures={"LV": 3}).structures == ("LV",)

@@ -98,3 +98,18 @@ def test_any_folder_of_pairs_with_its_own_label_map(phantom_root, tmp_path):
     assert json.load(open(out / "experiment.json"))["structures"] == {"MYO": 2, "LV": 3}
     with pytest.raises(ValueError, match="label map 'MYO:2' is not of the form"):
         prepare(EXP, args("--data", str(flat), "--label-map", "MYO:2", "--out", str(out)))
+
+
+def test_quick_overrides_apply_to_the_quick_preset_only_and_set_wins(tmp_path):
+    import dataclasses
+
+    exp = dataclasses.replace(EXP, overrides={"patience": 3}, quick_overrides={"filters": 16, "epochs": 8})
+
+    def cfg(*argv):
+        return prepare(exp, build_parser(exp).parse_args([*argv, "--out", str(tmp_path / "out"), "--force",
+                                                          "--cache-dir", str(tmp_path / "c")]), count_disk=False).cfg
+
+    quick, paper = cfg("--preset", "quick"), cfg("--preset", "paper")
+    assert (quick.filters, quick.epochs, quick.patience) == (16, 8, 3)
+    assert paper.filters == 64 and paper.patience == 3
+    assert cfg("--preset", "quick", "--set", "epochs=2").epochs == 2

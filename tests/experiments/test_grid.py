@@ -35,3 +35,11 @@ def test_flags_select_in_the_tables_order_and_duplicates_merge():
 def test_bad_axes_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         select_grid(EXP, "quick", **kwargs)
+
+
+def test_quick_seeds_stand_in_outside_the_paper_preset():
+    import dataclasses
+
+    exp = dataclasses.replace(EXP, seeds=(1, 2, 3), quick_seeds=(1,))
+    assert select_grid(exp, "quick").seeds == (1,) and select_grid(exp, "paper").seeds == (1, 2, 3)
+    assert select_grid(exp, "quick", seeds=[2, 3]).seeds == (2, 3)

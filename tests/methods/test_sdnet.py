@@ -159,3 +159,39 @@ def test_every_fake_mask_source_trains_the_discriminator(tiny_cfg, batch, rng, m
     losses = model.train_step(Batch(images=x, masks=m, unlabelled=x, real_masks=m, discriminator_images=x), rng)
     assert np.isfinite(losses["dis_M"]) and model.optimizer_iterations()["discriminator"] == 1
     assert len(model.pool.masks) == 2
+
+
+def test_diagnostics_score_validation_with_batch_statistics_apart_from_the_moving_ones(tiny_cfg, batch):
+    from sdnet.data import Data
+
+    x, m = batch
+    model = SDNet(tiny_cfg)
+    model.train_supervised(x, m)
+    data = Data(images=x, masks=m, subject=np.zeros(len(x), int))
+    before, inference_mode = model.diagnostics(data, ("MYO", "LV", "RV")), model.predict_masks(x)
+    for variable in model.mask_network().non_trainable_variables:    # ruin the moving statistics
+        if "moving_variance" in variable.path:
+            variable.assign(1e6 * keras.ops.ones_like(variable))
+    after = model.diagnostics(data, ("MYO", "LV", "RV"))
+    assert after["val_dice_training_bn"] == pytest.approx(before["val_dice_training_bn"], abs=1e-6)
+    assert np.abs(model.predict_masks(x) - inference_mode).max() > 1e-4     # inference mode did change
+
+
+def test_factor_statistics_count_empty_channels_and_read_the_posterior_variance(tiny_cfg, batch):
+    """A channel whose softmax logit is pushed far down is zero everywhere; a z_log_var layer
+    with zero weights and bias log(0.5) gives the variance 0.5 in every dimension."""
+    from sdnet.data import Data
+
+    x, m = batch
+    model = SDNet(tiny_cfg)
+    head = [layer for layer in model.anatomy_encoder.layers if isinstance(layer, keras.layers.Conv2D)][-1]
+    kernel, bias = head.get_weights()
+    bias[1] = -1e4
+    head.set_weights([kernel, bias])
+    z_log_var = model.modality_encoder.get_layer("z_log_var")
+    z_log_var.set_weights([np.zeros_like(w) for w in z_log_var.get_weights()[:1]]
+                          + [np.full(tiny_cfg.num_z, np.log(0.5), "float32")])
+    stats = model.factor_statistics(Data(images=x, masks=m, subject=np.zeros(len(x), int)))
+    assert stats["anatomy_channels"] == tiny_cfg.anatomy_channels and stats["z_dimensions"] == tiny_cfg.num_z
+    assert stats["empty_anatomy_channels"] >= 1
+    np.testing.assert_allclose(stats["z_posterior_variance"], 0.5, rtol=1e-5)

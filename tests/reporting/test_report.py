@@ -61,3 +61,20 @@ def test_runs_set_aside_are_not_collected(tmp_path):
     write_json(str(tmp_path / "runs" / "unet" / "l1" / ".replaced" / "split0-x" / "result.json"),
                fake_result("unet", 1.0, 0, 0.9, rng))
     assert len(collect_results(str(tmp_path))) == 1
+
+
+def test_factor_sizes_get_their_section_with_the_papers_numbers(tmp_path):
+    from sdnet.reporting.published import FACTOR_SIZES
+
+    rng = np.random.default_rng(0)
+    for variant, channels, variances in (("C4", 4, [0.5, 0.7, 0.9, 0.95]), ("z32", 8, [0.6, 0.8] + [1.0] * 30)):
+        result = fake_result("sdnet", 1.0, 0, 0.7, rng)
+        result["spec"]["variant"] = variant
+        result["factors"] = {"anatomy_channels": channels, "empty_anatomy_channels": 1, "z_dimensions": len(variances),
+                             "z_posterior_variance": variances}
+        write_json(str(tmp_path / "runs" / f"sdnet_{variant}" / "l1" / "split0" / "result.json"), result)
+    order = [("sdnet", v) for v in ("", "C4", "C8", "z32")]
+    write_report(str(tmp_path), "factors", collect_results(str(tmp_path)), order, (1.0,), FACTOR_SIZES)
+    report = open(tmp_path / "report.md").read()
+    assert "| SDNet (C4) | 4 | 1.0 | 4 | 0.50, 0.70 | 0.93 | Dice 68.1 ± 8 (significantly below C = 8) |" in report
+    assert "| SDNet (z32) | 8 | 1.0 | 32 | 0.60, 0.80 | 1.00 | Dice 83 ± 6;" in report

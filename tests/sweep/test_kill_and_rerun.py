@@ -1,5 +1,7 @@
 """A sweep worker killed with SIGKILL mid-run: rerunning the sweep finishes the run with the
-numbers of an uninterrupted one (and takes over the dead worker's lock)."""
+numbers of an uninterrupted one (and takes over the dead worker's lock). A U-Net run: the
+mechanism is the same for every method, and SDNet's resumed state has its own test
+(tests/training/test_run.py)."""
 import os
 import signal
 import subprocess
@@ -18,11 +20,11 @@ SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "experiments", "tab
 
 
 def test_a_killed_run_finishes_on_rerun_as_if_never_interrupted(phantom_root, tmp_path, caplog):
-    spec = RunSpec("sdnet", 0.06, 0)
+    spec = RunSpec("unet", 0.06, 0)
 
     def command(out):
         argv = ["--preset", "tiny", "--data", phantom_root, "--cache-dir", str(tmp_path / "cache"), "--out", out,
-                "--methods", "sdnet", "--labels", "0.06", "--splits", "0", "--set", "epochs=4", "batches_per_epoch=3", "patience=10"]
+                "--methods", "unet", "--labels", "0.06", "--splits", "0", "--set", "epochs=4", "batches_per_epoch=3", "patience=10"]
         return worker_command(os.path.abspath(SCRIPT), argv, spec)
 
     straight, killed = str(tmp_path / "straight"), str(tmp_path / "killed")
