@@ -170,11 +170,11 @@ def test_diagnostics_score_validation_with_batch_statistics_apart_from_the_movin
     data = Data(images=x, masks=m, subject=np.zeros(len(x), int))
     before, inference_mode = model.diagnostics(data, ("MYO", "LV", "RV")), model.predict_masks(x)
     for variable in model.mask_network().non_trainable_variables:    # ruin the moving statistics
-        if "moving_variance" in variable.path:
-            variable.assign(1e6 * keras.ops.ones_like(variable))
+        if "moving_" in variable.path:
+            variable.assign(np.full(variable.shape, 10.0 if "mean" in variable.path else 1e-4, "float32"))
     after = model.diagnostics(data, ("MYO", "LV", "RV"))
     assert after["val_dice_training_bn"] == pytest.approx(before["val_dice_training_bn"], abs=1e-6)
-    assert np.abs(model.predict_masks(x) - inference_mode).max() > 1e-4     # inference mode did change
+    assert np.abs(model.predict_masks(x) - inference_mode).max() > 1e-2     # inference mode did change
 
 
 def test_factor_statistics_count_empty_channels_and_read_the_posterior_variance(tiny_cfg, batch):
