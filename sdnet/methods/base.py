@@ -209,14 +209,19 @@ class Method(abc.ABC):
     def mask_network(self) -> keras.Model:
         """image -> L soft masks, sharing the trained networks' weights."""
 
-    def training_mode_masks(self, images):
-        """Masks with training-mode batch norm (batch statistics), as a training step's forward
-        pass computes them; the moving statistics are left untouched."""
+    def training_mode_masks(self, images, batch_size=None):
+        """Masks with training-mode batch norm (the statistics of each batch of `batch_size`
+        images; default: all of them as one batch), as a training step's forward pass computes
+        them; the moving statistics are left untouched."""
         net = self.mask_network()
-        masks, _ = net.stateless_call([v.value for v in net.trainable_variables],
-                                      [v.value for v in net.non_trainable_variables],
-                                      keras.ops.convert_to_tensor(images), training=True)
-        return np.asarray(keras.ops.convert_to_numpy(masks))
+        size = batch_size or len(images)
+        parts = []
+        for start in range(0, len(images), size):
+            masks, _ = net.stateless_call([v.value for v in net.trainable_variables],
+                                          [v.value for v in net.non_trainable_variables],
+                                          keras.ops.convert_to_tensor(images[start:start + size]), training=True)
+            parts.append(np.asarray(keras.ops.convert_to_numpy(masks)))
+        return np.concatenate(parts)
 
     def diagnostics(self, data, structures) -> dict:
         """Per-epoch numbers that explain a validation curve: predicted / true area of each
@@ -228,9 +233,7 @@ class Method(abc.ABC):
         from sdnet.evaluation import slice_dice
 
         predicted = self.segment(data.images)
-        size = self.cfg.batch_size
-        in_training_mode = np.concatenate([self.training_mode_masks(data.images[i:i + size])
-                                           for i in range(0, len(data.images), size)])
+        in_training_mode = self.training_mode_masks(data.images, self.cfg.batch_size)
         out = {"val_dice_training_bn": float(np.mean(slice_dice(data.masks, in_training_mode[..., :data.masks.shape[-1]])))}
         for c, name in enumerate(structures):
             truth = float(data.masks[..., c].sum())

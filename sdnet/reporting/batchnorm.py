@@ -28,14 +28,13 @@ def batchnorm_modes(folder, weights="best", data=None) -> dict:
 
     model = load_model(folder, weights)
     pre = model.dataset["preprocessing"]
+    phase = model.dataset.get("phase", "all")
     loader = open_cardiac_folder(data or model.dataset["root"], int(pre["image_size"]), float(pre["pixel_mm"]),
-                                 structures={s: model.label_codes[s] for s in model.structures}).keep_phase(
-        None if model.dataset.get("phase", "all") == "all" else model.dataset["phase"])
-    validation = loader.load_labelled_data(model.spec["split"], "validation")
+                                 structures={s: model.label_codes[s] for s in model.structures})
+    validation = loader.keep_phase(None if phase == "all" else phase).load_labelled_data(model.spec["split"], "validation")
     size = model.config.batch_size
     inference = model.segment(validation.images)
-    training = np.concatenate([model.method.training_mode_masks(validation.images[i:i + size])
-                               for i in range(0, len(validation.images), size)])
+    training = model.method.training_mode_masks(validation.images, size)
     out = {}
     L = validation.masks.shape[-1]
     for mode, masks in (("inference", inference), ("training", training)):
