@@ -58,3 +58,16 @@ def weights_by_network(model):
 def changed(before, after):
     """Names of the networks whose weights differ."""
     return {n for n in before if any(not np.array_equal(a, b) for a, b in zip(before[n], after[n]))}
+
+
+def flat_pairs_folder(phantom_root, folder, subjects):
+    """The labelled frames of phantom patients 1..`subjects` copied into one flat folder of
+    <name>.nii.gz / <name>_gt.nii.gz pairs (the layout of a user's own data)."""
+    import shutil
+
+    os.makedirs(folder)
+    for p in [f"patient{i:03d}" for i in range(1, subjects + 1)]:
+        for f in os.listdir(os.path.join(phantom_root, p)):
+            if "frame" in f:
+                shutil.copy(os.path.join(phantom_root, p, f), os.path.join(folder, f))
+    return str(folder)

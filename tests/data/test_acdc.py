@@ -8,6 +8,8 @@ import pytest
 from sdnet.data import Data, DataError
 from sdnet.data.acdc import ACDCLoader, SPLITS
 
+from conftest import flat_pairs_folder
+
 
 def test_phantom_loads_through_every_acdc_path(phantom_loader):
     labelled = phantom_loader.load_labelled_data(0, "training")
@@ -176,12 +178,7 @@ def test_a_flat_folder_of_pairs_groups_the_frames_of_a_subject(phantom_root, tmp
     from sdnet.data.acdc import open_cardiac_folder
     from sdnet.data.volumes import NiftiPairsLoader
 
-    flat = tmp_path / "flat"
-    flat.mkdir()
-    for p in [f"patient{i:03d}" for i in range(1, 21)]:
-        for f in os.listdir(os.path.join(phantom_root, p)):
-            if "frame" in f:
-                shutil.copy(os.path.join(phantom_root, p, f), flat / f)
+    flat = flat_pairs_folder(phantom_root, tmp_path / "flat", 20)
     loader = open_cardiac_folder(str(flat), image_size=32, spacing_mm=9.59, cache_dir=str(tmp_path / "c"),
                                  structures={"MYO": 2, "LV": 3})
     assert isinstance(loader, NiftiPairsLoader) and loader.structures == ("MYO", "LV")

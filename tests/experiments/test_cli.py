@@ -9,6 +9,8 @@ from sdnet.experiments import Experiment, main
 from sdnet.experiments.cli import build_parser, check_out_folder, prepare
 from sdnet.reporting.published import TABLE1
 
+from conftest import flat_pairs_folder
+
 EXP = Experiment(name="t", title="Table 1 test", methods=("unet", "gan", "selftrain", "sdnet"),
                  fractions=(1.0, 0.5), quick_fractions=(1.0,), published=TABLE1)
 
@@ -83,14 +85,7 @@ def test_report_only_on_an_empty_folder_says_so(tmp_path, capsys):
 
 
 def test_any_folder_of_pairs_with_its_own_label_map(phantom_root, tmp_path):
-    import shutil
-
-    flat = tmp_path / "flat"
-    flat.mkdir()
-    for p in [f"patient{i:03d}" for i in range(1, 31)]:
-        for f in os.listdir(os.path.join(phantom_root, p)):
-            if "frame" in f:
-                shutil.copy(os.path.join(phantom_root, p, f), flat / f)
+    flat = flat_pairs_folder(phantom_root, tmp_path / "flat", 30)
     out = tmp_path / "out"
     plan = prepare(EXP, args("--data", str(flat), "--label-map", "MYO=2,LV=3", "--preset", "tiny", "--out", str(out),
                              "--cache-dir", str(tmp_path / "c")))
