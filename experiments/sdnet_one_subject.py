@@ -13,6 +13,7 @@ import sys
 
 from sdnet.data.acdc import ACDC
 from sdnet.experiments import Experiment, main
+from sdnet.experiments.settings import ONE_SUBJECT_CPU
 
 ONE_SUBJECT_ABLATION = Experiment(
     name="sdnet_one_subject",
@@ -35,9 +36,7 @@ ONE_SUBJECT_ABLATION = Experiment(
         "lr3e-5": {"learning_rate": 3e-5},
         "lr3e-4": {"learning_rate": 3e-4},
     },
-    quick_overrides={"filters": 16, "segmentor_filters": 64, "discriminator_filters": 64, "modality_filters": 16,
-                     "batches_per_epoch": 0, "max_unlabelled": 1200, "learning_rate": 1e-4, "decay": 1e-4,
-                     "epochs": 8, "xla": True},
+    quick_overrides=ONE_SUBJECT_CPU,
     quick_seeds=(1,),
     quick_variants=("faithful", "fakes_unsupervised"),
 )

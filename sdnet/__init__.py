@@ -8,12 +8,16 @@ never load TensorFlow, JAX or PyTorch.
 """
 import importlib.abc
 import importlib.util
+import logging
 import os
 import sys
 
 __version__ = "0.2.0"
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")    # TensorFlow's C++ start-up chatter
+# Prediction traces one graph per chunk size (sdnet.methods.base.chunk_sizes: a handful); TensorFlow
+# would call that "excessive retracing" and advise on it at every figure
+logging.getLogger("tensorflow").addFilter(lambda record: "triggered tf.function retracing" not in record.getMessage())
 
 
 def _register_custom_objects():

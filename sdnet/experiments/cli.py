@@ -60,6 +60,10 @@ def build_parser(exp: Experiment):
                    help="train one run of the grid, named as in the logs (e.g. sdnet/l0.06/split0, "
                         "unet/l1/split2_seed3); what sweep workers do")
     p.add_argument("--no-report", action="store_true", help="train, but leave the report to another invocation")
+    p.add_argument("--runs", default=None, metavar="DIR",
+                   help="another experiment's --out (e.g. a Table 1 output) whose finished runs are used where "
+                        "they are this experiment's runs (same configuration, data and spec); the rest is "
+                        "trained in --out")
     return p
 
 
@@ -105,6 +109,8 @@ def prepare(exp: Experiment, args, may_restart=False, count_disk=True) -> Plan:
     for variant in grid.variants:
         if variant:
             cfg.replace(**exp.variants[variant]).validate()
+    for changes in (exp.quick_method_overrides.values() if args.preset == "quick" else ()):
+        cfg.replace(**changes).validate()
     use_backend(args.backend, may_restart)
     out = args.out or os.path.join("results", f"{exp.name}_{args.preset}")
     data_name = "synthetic cardiac phantom (not real data)" if args.data is None else os.path.abspath(args.data)
@@ -113,6 +119,8 @@ def prepare(exp: Experiment, args, may_restart=False, count_disk=True) -> Plan:
             raise ValueError(f"--out {out}: folder not found")
         return Plan(exp, cfg, grid, None, out, data_name, args)
     check_writable_folder(out, "output folder (--out)")
+    if args.runs is not None and not os.path.isdir(os.path.join(args.runs, "runs")):
+        raise ValueError(f"--runs {args.runs}: not an experiment's output folder (no runs/ inside)")
     from sdnet.data.cache import default_cache_dir
 
     check_writable_folder(args.cache_dir or default_cache_dir(), "cache folder (--cache-dir or $SDNET_CACHE)")
@@ -145,7 +153,15 @@ def check_out_folder(out, settings: dict, force):
 
 
 def run_config(plan: Plan, spec) -> SDNetConfig:
-    return plan.cfg.replace(**plan.exp.variants[spec.variant]) if spec.variant else plan.cfg
+    """The experiment's configuration, then the method's quick-preset changes, then the variant's;
+    `--set` wins over all of them."""
+    changes = {}
+    if plan.args.preset == "quick":
+        changes.update(plan.exp.quick_method_overrides.get(spec.method, {}))
+    if spec.variant:
+        changes.update(plan.exp.variants[spec.variant])
+    changes.update(parse_overrides(plan.args.set))
+    return plan.cfg.replace(**changes)
 
 
 def check_disk(plan: Plan):
@@ -184,13 +200,44 @@ def selected_specs(plan: Plan) -> list:
     return chosen
 
 
+def reused_folder(plan: Plan, spec):
+    """The --runs folder of `spec` when it holds this very run finished; None when it holds
+    none; ValueError when it holds another run (configuration, data or spec differ)."""
+    from sdnet.training.folder import RunFolder, identity
+    from sdnet.training.run import describe_run, run_folder
+
+    if plan.args.runs is None:
+        return None
+    folder = RunFolder(run_folder(plan.args.runs, spec))
+    if not folder.done:
+        return None
+    differing = differing_keys(identity(folder.recorded()), identity(describe_run(spec, run_config(plan, spec),
+                                                                                  plan.loader)))
+    if differing:
+        raise ValueError(f"--runs {plan.args.runs}: {spec.name} there is a run of another configuration "
+                         f"(differing: {', '.join(differing)}); train it here without --runs")
+    return folder.path
+
+
+def run_folders(plan: Plan) -> dict:
+    """{spec: its folder}: the --runs copy where it is reused, else the one in --out."""
+    from sdnet.training.spec import run_folder
+
+    return {spec: reused_folder(plan, spec) or run_folder(plan.out, spec) for spec in plan.grid.specs()}
+
+
 def run_grid(plan: Plan) -> int:
-    """Train every selected run; a run another live process is training is skipped (counted)."""
+    """Train every selected run (reused ones aside); a run another live process is training is
+    skipped (counted)."""
     from sdnet.training.lock import RunLocked
     from sdnet.training.run import Run, run_folder
 
     specs, locked = selected_specs(plan), 0
     for i, spec in enumerate(specs, 1):
+        reused = reused_folder(plan, spec)
+        if reused:
+            log.info("run %d/%d: %s reused from %s", i, len(specs), spec.name, reused)
+            continue
         log.info("run %d/%d: %s", i, len(specs), spec.name)
         try:
             Run(spec, run_config(plan, spec), plan.loader, run_folder(plan.out, spec),
@@ -205,15 +252,17 @@ def report(plan: Plan, wall_s=None):
     from sdnet.reporting.report import collect_results, write_report
     from sdnet.training.spec import run_folder
 
-    results = collect_results(plan.out)
+    folders = (run_folders(plan) if plan.loader is not None
+               else {spec: run_folder(plan.out, spec) for spec in plan.grid.specs()})
+    reused = [f for f in folders.values() if not f.startswith(os.path.join(plan.out, ""))]
+    results = collect_results(plan.out) + [read_json(os.path.join(f, "result.json")) for f in reused]
     if not results:
         raise ValueError(f"{plan.out}: no finished runs yet (no runs/**/result.json)")
     structures = {tuple(r["structures"]) for r in results}
     if len(structures) > 1:
         raise ValueError(f"{plan.out} holds runs of different structures {sorted(structures)}; one report "
                          "needs one set")
-    missing = [s.name for s in plan.grid.specs()
-               if not os.path.exists(os.path.join(run_folder(plan.out, s), "result.json"))]
+    missing = [s.name for s, f in folders.items() if not os.path.exists(os.path.join(f, "result.json"))]
     def distinct(key):
         return "; ".join(sorted({str(r["hardware"].get(key, "?")) for r in results}))
 
@@ -223,11 +272,28 @@ def report(plan: Plan, wall_s=None):
     if wall_s is not None:
         context["this invocation's wall time"] = f"{wall_s / 60:.1f} min"
     order = [(m, v) for m in plan.exp.methods for v in ([""] + list(plan.exp.variants))]    # the table's order
+    if reused:
+        context["runs reused from"] = os.path.abspath(plan.args.runs)
     table = write_report(plan.out, plan.exp.title, results, order, plan.exp.fractions,
                          plan.exp.published, context, missing)
+    if plan.exp.analyse is not None:
+        analyse(plan, folders)
     print(f"\n{plan.exp.title} — measured on {plan.data_name}, preset {plan.args.preset} "
           f"(report: {os.path.join(plan.out, 'report.md')})\n")
     print(table)
+
+
+def analyse(plan: Plan, folders: dict):
+    """The experiment's analysis of its finished runs, appended to report.md."""
+    finished = {spec: f for spec, f in folders.items() if os.path.exists(os.path.join(f, "DONE"))}
+    if plan.loader is None:
+        log.warning("the analysis reads the data: run without --report-only to redo it")
+        return
+    if not finished:
+        return
+    lines = plan.exp.analyse(plan, finished)
+    with open(os.path.join(plan.out, "report.md"), "a") as f:
+        f.write("\n".join(["", *lines, ""]))
 
 
 def main(exp: Experiment, argv=None):

@@ -4,7 +4,7 @@ smaller grid `--preset quick` runs."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 from sdnet.data.acdc import ACDC
 from sdnet.data.base import DataSet
@@ -21,12 +21,19 @@ class Experiment:
     published: Optional[PublishedTable] = None
     splits: tuple = (0, 1, 2)
     seeds: tuple = (1,)
-    variants: dict = field(default_factory=dict)   # variant name -> configuration changes (a grid axis)
+    variants: dict = field(default_factory=dict)   # variant name -> configuration changes (a grid axis;
+                                                   # "" may name the unchanged configuration among them)
+    variant_fractions: dict = field(default_factory=dict)  # variant name -> the only fractions it runs at
     overrides: dict = field(default_factory=dict)  # configuration changes of every run
     quick_overrides: dict = field(default_factory=dict)   # and of every run of `--preset quick`
+    # method name -> changes of that method's runs under `--preset quick` (e.g. an equal budget)
+    quick_method_overrides: dict = field(default_factory=dict)
     # the grid `--preset quick` runs when no flag narrows it (minutes on a CPU); () = the full axis
     quick_methods: tuple = ()
     quick_fractions: tuple = ()
     quick_splits: tuple = (0,)
     quick_seeds: tuple = ()
     quick_variants: tuple = ()
+    # after the runs: analyse(plan, {RunSpec: finished run folder}) -> markdown lines added to
+    # report.md (figures written beside it): what a paper result shows beyond the Dice table
+    analyse: Optional[Callable] = None

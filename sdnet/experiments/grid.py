@@ -20,10 +20,12 @@ class Grid:
     splits: tuple
     seeds: tuple
     variants: tuple = ("",)
+    variant_fractions: tuple = ()      # (variant, fractions) pairs: a variant run at those fractions only
 
     def specs(self) -> list:
+        only = dict(self.variant_fractions)
         return [RunSpec(m, f, s, seed, v) for f in self.fractions for m in self.methods for v in self.variants
-                for s in self.splits for seed in self.seeds]
+                if v not in only or f in only[v] for s in self.splits for seed in self.seeds]
 
 
 def select_grid(exp: Experiment, preset, methods=None, fractions=None, splits=None, seeds=None, variants=None,
@@ -56,4 +58,6 @@ def select_grid(exp: Experiment, preset, methods=None, fractions=None, splits=No
     unknown = [v for v in variants if v and v not in exp.variants]
     if unknown:
         raise ValueError(f"unknown variant(s) {unknown}; choose from {list(exp.variants)}")
-    return Grid(tuple(methods), tuple(fractions), tuple(splits), tuple(seeds), tuple(variants))
+    restricted = tuple((v, tuple(float(f) for f in exp.variant_fractions[v])) for v in variants
+                       if v in exp.variant_fractions)
+    return Grid(tuple(methods), tuple(fractions), tuple(splits), tuple(seeds), tuple(variants), restricted)

@@ -74,21 +74,24 @@ def dtype_policy(name):
         keras.config.set_dtype_policy(previous)
 
 
+def chunk_sizes(n, batch_size):
+    """How `predict` cuts n samples: full chunks of `batch_size`, then the rest in powers of two
+    (10 at 16 -> 8 + 2). No padding is computed, and at most log2(batch_size) + 2 shapes are ever
+    traced (one padded chunk of 16 would cost 60 % more work for a 10-slice volume)."""
+    rest = n % batch_size
+    return [batch_size] * (n // batch_size) + [1 << b for b in reversed(range(rest.bit_length())) if rest >> b & 1]
+
+
 def predict(model, inputs, batch_size=32):
-    """model.predict without a tf.data pipeline: predict_on_batch over chunks of exactly
-    `batch_size` (the last one zero-padded, its padding dropped), so that volumes of any slice
-    count reuse one traced graph. Inference-mode batch norm keeps the samples independent."""
+    """model.predict without a tf.data pipeline: predict_on_batch over the chunks of
+    `chunk_sizes`, so that volumes of any slice count reuse a few traced graphs."""
     inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-    n, size = len(inputs[0]), batch_size
-    chunks = []
-    for start in range(0, n, size):
+    start, chunks = 0, []
+    for size in chunk_sizes(len(inputs[0]), batch_size):
         part = [x[start:start + size] for x in inputs]
-        short = size - len(part[0])
-        if short:
-            part = [np.concatenate([p, np.zeros((short,) + p.shape[1:], p.dtype)]) for p in part]
         out = model.predict_on_batch(part if len(part) > 1 else part[0])
-        out = [np.asarray(o) for o in out] if isinstance(out, (list, tuple)) else [np.asarray(out)]
-        chunks.append([o[: size - short] for o in out])
+        chunks.append([np.asarray(o) for o in out] if isinstance(out, (list, tuple)) else [np.asarray(out)])
+        start += size
     merged = [np.concatenate([c[k] for c in chunks]) for k in range(len(chunks[0]))]
     return merged if len(merged) > 1 else merged[0]
 

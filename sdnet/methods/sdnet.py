@@ -158,6 +158,14 @@ class SDNet(Method):
         z, kl = predict(self.modality_encoder, [s, images], batch_size)
         return s, z, kl
 
+    def posterior_mean(self, images, batch_size=32):
+        """The mean of q(z | x) of each image: z without the sampling noise, for figures."""
+        mean = keras.Model(self.modality_encoder.inputs, self.modality_encoder.get_layer("z_mean").output)
+        return predict(mean, [self.anatomy(images, batch_size), images], batch_size)
+
+    def decode(self, anatomy, z, batch_size=32):
+        return predict(self.decoder, [anatomy, np.asarray(z, "float32")], batch_size)
+
     def reconstruct(self, images, batch_size=32):
         s, z, _ = self.encode(images, batch_size)
         return predict(self.decoder, [s, z], batch_size)

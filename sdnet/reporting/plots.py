@@ -14,13 +14,13 @@ def _pyplot():
     return plt
 
 
-def overlay(image, masks):
+def overlay(image, masks, colours=COLOURS):
     """Grey image with coloured mask channels, (H, W, 3)."""
     grey = (np.clip(image[..., 0], -1, 1) + 1) / 2
     rgb = np.repeat(grey[..., None], 3, -1)
     for c in range(masks.shape[-1]):
         alpha = 0.45 * np.clip(masks[..., c], 0, 1)[..., None]
-        rgb = rgb * (1 - alpha) + alpha * COLOURS[c % len(COLOURS)]
+        rgb = rgb * (1 - alpha) + alpha * np.asarray(colours[c % len(colours)])
     return np.clip(rgb, 0, 1)
 
 

@@ -32,7 +32,8 @@ def identity(description: dict) -> dict:
     set's notes and the software versions do not."""
     ident = {k: description.get(k) for k in IDENTITY}
     if isinstance(ident["dataset"], dict):
-        ident["dataset"] = {k: v for k, v in ident["dataset"].items() if k != "notes"}
+        # runs recorded before the data set named its cardiac phase used every phase
+        ident["dataset"] = {"phase": "all", **{k: v for k, v in ident["dataset"].items() if k != "notes"}}
     return ident
 
 

@@ -108,3 +108,30 @@ def test_quick_overrides_apply_to_the_quick_preset_only_and_set_wins(tmp_path):
     assert (quick.filters, quick.epochs, quick.patience) == (16, 8, 3)
     assert paper.filters == 64 and paper.patience == 3
     assert cfg("--preset", "quick", "--set", "epochs=2").epochs == 2
+
+
+def test_a_method_gets_its_quick_changes_and_set_still_wins(tmp_path):
+    """The equal-budget declaration: the U-Net's runs take as many batches an epoch as SDNet's,
+    under the quick preset only; a --set value is the user's last word."""
+    import dataclasses
+
+    from sdnet.experiments.cli import run_config
+    from sdnet.training.spec import RunSpec
+
+    exp = dataclasses.replace(EXP, quick_method_overrides={"unet": {"batches_per_epoch": 7}},
+                              variants={"wide": {"filters": 12}})
+
+    def cfg(method, *argv, variant=""):
+        plan = prepare(exp, build_parser(exp).parse_args([*argv, "--out", str(tmp_path / "out"), "--force",
+                                                          "--cache-dir", str(tmp_path / "c")]), count_disk=False)
+        return run_config(plan, RunSpec(method, 1.0, 0, 1, variant))
+
+    assert cfg("unet", "--preset", "quick").batches_per_epoch == 7
+    assert cfg("sdnet", "--preset", "quick").batches_per_epoch == 25          # the preset's
+    assert cfg("unet", "--preset", "paper").batches_per_epoch == 0
+    assert cfg("unet", "--preset", "quick", variant="wide").filters == 12
+    assert cfg("unet", "--preset", "quick", "--set", "batches_per_epoch=3").batches_per_epoch == 3
+    bad = dataclasses.replace(exp, quick_method_overrides={"unet": {"batches_per_epoch": -1}})
+    with pytest.raises(ValueError, match="batches_per_epoch=-1 is outside"):
+        prepare(bad, build_parser(bad).parse_args(["--out", str(tmp_path / "o2"), "--cache-dir", str(tmp_path / "c")]),
+                count_disk=False)

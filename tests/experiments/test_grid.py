@@ -43,3 +43,12 @@ def test_quick_seeds_stand_in_outside_the_paper_preset():
     exp = dataclasses.replace(EXP, seeds=(1, 2, 3), quick_seeds=(1,))
     assert select_grid(exp, "quick").seeds == (1,) and select_grid(exp, "paper").seeds == (1, 2, 3)
     assert select_grid(exp, "quick", seeds=[2, 3]).seeds == (2, 3)
+
+
+def test_a_variant_restricted_to_some_fractions_runs_only_there_beside_the_unchanged_model():
+    import dataclasses
+
+    exp = dataclasses.replace(EXP, methods=("sdnet",), variants={"": {}, "no_rounding": {"rounding": False}},
+                              variant_fractions={"no_rounding": (1.0,)})
+    names = [s.name for s in select_grid(exp, "paper", splits=[0]).specs()]
+    assert names == ["sdnet/l1/split0", "sdnet_no_rounding/l1/split0", "sdnet/l0.5/split0"]

@@ -49,3 +49,31 @@ def test_a_toy_experiment_runs_end_to_end_and_reports_from_disk(phantom_root, tm
     assert main(exp, common + ["--report-only", "--labels", "1", "0.5"]) == 0
     report = open(os.path.join(out, "report.md")).read()
     assert "## Not finished yet (2 run(s) of this grid)" in report and "- sdnet/l0.5/split0" in report
+
+
+def test_runs_of_another_output_are_reused_not_retrained_and_analysed(phantom_root, tmp_path, capsys):
+    import dataclasses
+
+    exp = toy_experiment(phantom_root)
+    table = str(tmp_path / "table")
+    common = ["--preset", "tiny", "--cache-dir", str(tmp_path / "cache"), "--methods", "unet", "--labels", "1",
+              "--set", "epochs=1", "batches_per_epoch=2"]
+    assert main(exp, common + ["--out", table]) == 0
+    seen = {}
+
+    def analyse(plan, folders):
+        seen.update(folders)
+        return ["## Analysed", "", f"{len(folders)} run(s)"]
+
+    figures = dataclasses.replace(exp, name="figures", analyse=analyse)
+    out = str(tmp_path / "figures")
+    assert main(figures, common + ["--out", out, "--runs", table]) == 0
+    (folder,) = seen.values()
+    assert folder.startswith(table) and not os.path.exists(os.path.join(out, "runs", "unet"))
+    report = open(os.path.join(out, "report.md")).read()
+    assert "runs reused from" in report and report.rstrip().endswith("1 run(s)")
+    # the same run under another configuration is refused, naming what differs
+    assert main(figures, common[:-2] + ["epochs=2", "batches_per_epoch=2", "--out", out + "2", "--runs", table]) == 2
+    assert "there is a run of another configuration (differing: config.epochs)" in capsys.readouterr().err
+    assert main(figures, common + ["--out", out, "--runs", str(tmp_path / "nothing")]) == 2
+    assert "not an experiment's output folder" in capsys.readouterr().err

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sdnet.config import get_preset
-from sdnet.io import read_json
+from sdnet.io import read_json, write_json
 from sdnet.training.run import Run, RunSpec, run_folder
 
 TINY = dict(epochs=2, batches_per_epoch=2, max_unlabelled=24, patience=5)
@@ -59,6 +59,15 @@ def test_a_finished_run_is_skipped_not_retrained(cfg, phantom_loader, tmp_path):
     again = Run(spec, cfg, phantom_loader, folder).execute()
     assert again == json.loads(json.dumps(first))
     assert os.path.getmtime(os.path.join(folder, "result.json")) == mtime
+    # a run recorded before run.json named the cardiac phase used every phase: still this run
+    description = read_json(os.path.join(folder, "run.json"))
+    assert description["dataset"].pop("phase") == "all"
+    write_json(os.path.join(folder, "run.json"), description)
+    assert Run(spec, cfg, phantom_loader, folder).execute() == again
+    description["dataset"]["phase"] = "ED"
+    write_json(os.path.join(folder, "run.json"), description)
+    with pytest.raises(ValueError, match="dataset.phase"):
+        Run(spec, cfg, phantom_loader, folder).execute()
 
 
 def test_a_finished_run_of_another_configuration_is_never_reused(cfg, phantom_loader, tmp_path):
