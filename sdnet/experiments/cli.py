@@ -114,9 +114,9 @@ def prepare(exp: Experiment, args, may_restart=False, count_disk=True) -> Plan:
     use_backend(args.backend, may_restart)
     out = args.out or os.path.join("results", f"{exp.name}_{args.preset}")
     data_name = "synthetic cardiac phantom (not real data)" if args.data is None else os.path.abspath(args.data)
-    if args.report_only:       # the runs on disk are the data: nothing is read or written but the report
-        if not os.path.isdir(out):
-            raise ValueError(f"--out {out}: folder not found")
+    if args.report_only and not os.path.isdir(out):
+        raise ValueError(f"--out {out}: folder not found")
+    if args.report_only and exp.analyse is None:   # the runs on disk are the data: nothing else is read
         return Plan(exp, cfg, grid, None, out, data_name, args)
     check_writable_folder(out, "output folder (--out)")
     if args.runs is not None and not os.path.isdir(os.path.join(args.runs, "runs")):
@@ -136,6 +136,8 @@ def prepare(exp: Experiment, args, may_restart=False, count_disk=True) -> Plan:
     settings = {"experiment": exp.name, "config": cfg.to_dict(), "data": data_name,
                 "structures": dict(zip(loader.structures, loader.label_codes)), "backend": args.backend}
     check_out_folder(out, settings, args.force)
+    if args.report_only:       # an analysis reads the data and the runs; nothing but the report is written
+        return plan
     if count_disk:
         check_disk(plan)
     write_json(os.path.join(out, "experiment.json"), settings)
@@ -286,9 +288,6 @@ def report(plan: Plan, wall_s=None):
 def analyse(plan: Plan, folders: dict):
     """The experiment's analysis of its finished runs, appended to report.md."""
     finished = {spec: f for spec, f in folders.items() if os.path.exists(os.path.join(f, "DONE"))}
-    if plan.loader is None:
-        log.warning("the analysis reads the data: run without --report-only to redo it")
-        return
     if not finished:
         return
     lines = plan.exp.analyse(plan, finished)

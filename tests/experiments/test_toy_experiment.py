@@ -72,6 +72,9 @@ def test_runs_of_another_output_are_reused_not_retrained_and_analysed(phantom_ro
     assert folder.startswith(table) and not os.path.exists(os.path.join(out, "runs", "unet"))
     report = open(os.path.join(out, "report.md")).read()
     assert "runs reused from" in report and report.rstrip().endswith("1 run(s)")
+    seen.clear()
+    assert main(figures, common + ["--out", out, "--runs", table, "--report-only"]) == 0   # the analysis again
+    assert seen and open(os.path.join(out, "report.md")).read().rstrip().endswith("1 run(s)")
     # the same run under another configuration is refused, naming what differs
     assert main(figures, common[:-2] + ["epochs=2", "batches_per_epoch=2", "--out", out + "2", "--runs", table]) == 2
     assert "there is a run of another configuration (differing: config.epochs)" in capsys.readouterr().err
