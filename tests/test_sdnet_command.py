@@ -3,7 +3,6 @@ on the input grid, volumes in mL, bad input with clear errors."""
 import csv
 import json
 import os
-from types import SimpleNamespace
 
 import nibabel as nib
 import numpy as np

@@ -5,7 +5,6 @@ mechanism is the same for every method, and SDNet's resumed state has its own te
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
