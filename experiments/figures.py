@@ -28,15 +28,16 @@ def analyse(plan, folders):
     lines = ["## Figures", "", f"One test image of split {split} (frame {test.frame[index]}, the one with the most "
              f"labelled pixels); {weights} weights of each run.", ""]
     unrounded = [f for spec, f in folders.items() if spec.variant == "no_rounding" and spec.split == split]
+    trained = {f: load_run(folder, weights).method for f, folder in rounded.items()}     # each loaded once
     if 1.0 in rounded and unrounded:
-        fractional = fig3(image, {"with rounding": load_run(rounded[1.0], weights).method,
+        fractional = fig3(image, {"with rounding": trained[1.0],
                                   "without rounding": load_run(unrounded[0], weights).method},
                           os.path.join(plan.out, "fig3_anatomy_channels.png"))
         lines += ["Fig 3, the anatomy channels at 100 % labels; share of the values of s strictly between 0 and 1: "
                   + ", ".join(f"{k} {100 * v:.1f} %" for k, v in fractional.items()) + ".", "",
                   "![Fig 3](fig3_anatomy_channels.png)", ""]
     if rounded:
-        models = {f"{100 * f:g} % labels": load_run(rounded[f], weights).method for f in sorted(rounded, reverse=True)}
+        models = {f"{100 * f:g} % labels": trained[f] for f in sorted(rounded, reverse=True)}
         dice = fig4(image, mask, plan.loader.structures, models, os.path.join(plan.out, "fig4_segmentations.png"))
         lines += ["Fig 4, the image segmented by SDNet at each labelled fraction (Dice on this image, mean of the "
                   "structures): " + ", ".join(f"{k} {100 * v:.0f}" for k, v in dice.items()) + ".", "",

@@ -21,10 +21,11 @@ def channel_overlap(anatomy, masks) -> np.ndarray:
     return 2 * intersection / (s.sum(0)[:, None] + m.sum(0)[None, :] + 1e-7)
 
 
-def structure_channels(anatomy, masks, structures) -> dict:
+def structure_channels(anatomy, masks, structures, overlap=None) -> dict:
     """{structure: the anatomy channel that overlaps its mask best}, distinct channels: pairs are
-    taken best first, so two structures never share a channel."""
-    overlap = channel_overlap(anatomy, masks)
+    taken best first, so two structures never share a channel. `overlap`: `channel_overlap`
+    of these arrays where the caller has it already."""
+    overlap = channel_overlap(anatomy, masks) if overlap is None else overlap
     if overlap.shape[0] < len(structures):
         raise ValueError(f"{overlap.shape[0]} anatomy channels cannot hold {len(structures)} structures")
     chosen = {}

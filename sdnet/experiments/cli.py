@@ -20,7 +20,7 @@ from sdnet.config import PRESETS, SDNetConfig, get_preset, parse_overrides
 from sdnet.data.volumes import parse_label_map
 from sdnet.experiments.declaration import Experiment
 from sdnet.experiments.grid import Grid, select_grid
-from sdnet.io import check_writable_folder, read_json, write_json
+from sdnet.io import atomic_write, check_writable_folder, read_json, write_json
 from sdnet.training.folder import differing_keys
 
 log = logging.getLogger("sdnet")
@@ -291,8 +291,10 @@ def analyse(plan: Plan, folders: dict):
     if not finished:
         return
     lines = plan.exp.analyse(plan, finished)
-    with open(os.path.join(plan.out, "report.md"), "a") as f:
-        f.write("\n".join(["", *lines, ""]))
+    path = os.path.join(plan.out, "report.md")
+    report_text = open(path).read()
+    with atomic_write(path) as f:
+        f.write("\n".join([report_text, *lines, ""]))
 
 
 def main(exp: Experiment, argv=None):

@@ -32,8 +32,8 @@ def fig7(method, data, structures, path, rng, count=3) -> dict:
     permutation (z fixed). Returns the channels found and their overlaps with the masks."""
     plt = _pyplot()
     anatomy = method.anatomy(data.images)
-    channels = structure_channels(anatomy, data.masks, structures)
     overlap = channel_overlap(anatomy, data.masks)
+    channels = structure_channels(anatomy, data.masks, structures, overlap)
     source, target = moved_pair(structures)
     pick = example_images(data, count)
     s, z = anatomy[pick], method.posterior_mean(data.images[pick])
