@@ -5,7 +5,7 @@ this scale, docs/results/sdnet_one_subject.md), the U-Net with as many labelled 
 (285 an epoch for 8 epochs, validated at the same points). Pair the two over the seeds with
 `python -m sdnet.reporting.compare OUT --a sdnet:last --b unet:best --fraction 0.015 --score mean`.
 
-    python experiments/one_subject_comparison.py --data /path/to/ACDC/training --preset quick   # 3 seeds, ~3 h on 2 cores
+    python experiments/one_subject_comparison.py --data /path/to/ACDC/training --preset quick   # 3 seeds: about 3 h on 2 cores (estimated)
     python experiments/one_subject_comparison.py --data /path/to/ACDC/training --preset paper   # paper sizes, on a GPU
 """
 import sys
