@@ -7,19 +7,16 @@ only, no augmentation, as the paper's QMRI experiment.
     python experiments/table2_lvmyo.py --data /path/to/ACDC/training --preset paper   # on a GPU
     python experiments/table2_lvmyo.py --data /path/to/pairs --label-map MYO=1,LV=2   # other label values
 """
-import dataclasses
 import sys
 
-from sdnet.data.acdc import ACDC
+from sdnet.data.acdc import ACDC_LV_MYO_ED
 from sdnet.experiments import Experiment, main
 from sdnet.reporting.published import TABLE2
-
-LV_MYO_ED = dataclasses.replace(ACDC, name="LV + MYO, ED frames", structures=(("MYO", 2), ("LV", 3)), phase="ED")
 
 TABLE2_LVMYO = Experiment(
     name="table2_lvmyo",
     title="Table 2 — LV + MYO semi-supervised segmentation, ED frames (Dice %)",
-    dataset=LV_MYO_ED,
+    dataset=ACDC_LV_MYO_ED,
     published=TABLE2,
     methods=("unet", "gan", "selftrain", "sdnet"),
     fractions=TABLE2.fractions,

@@ -54,6 +54,11 @@ class SDNetConfig:
     w_adversarial: float = 10.0
     w_reconstruction: float = 1.0
     w_z_reconstruction: float = 1.0
+    # Section 5.2 (method sdnet_lvv only): weight of the area regression, the mean absolute error
+    # of the per-slice pixel count of `area_structure` divided by the image's pixel count (the
+    # paper gives neither; 0 fine-tunes without it, the control)
+    w_area: float = 1.0
+    area_structure: str = "LV"
     # optimisation
     learning_rate: float = 1e-4
     decay: float = 1e-4             # Keras 2 rule lr / (1 + decay * iterations)
@@ -134,7 +139,7 @@ RANGES = {  # numeric fields: [low, high]
     "anatomy_channels": (1, 256), "num_z": (1, 4096), "filters": (1, 4096), "unet_downsample": (1, 8),
     "segmentor_filters": (1, 4096), "modality_filters": (1, 4096), "discriminator_filters": (1, 4096),
     "spectral_weight": (0, INF), "w_kl": (0, INF), "w_segmentation": (0, INF), "w_adversarial": (0, INF),
-    "w_reconstruction": (0, INF), "w_z_reconstruction": (0, INF), "learning_rate": (1e-12, 10),
+    "w_reconstruction": (0, INF), "w_z_reconstruction": (0, INF), "w_area": (0, INF), "learning_rate": (1e-12, 10),
     "decay": (0, INF), "beta_1": (0, 0.999999), "unet_beta_1": (0, 0.999999), "batch_size": (1, 65536),
     "pool_size": (1, INF), "epochs": (1, INF), "patience": (1, INF), "min_delta": (0, 1),
     "batches_per_epoch": (0, INF), "self_train_rounds": (0, 100), "seed": (0, 2 ** 32 - 1),

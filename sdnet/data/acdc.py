@@ -9,6 +9,7 @@ subset: `structures={"MYO": 2, "LV": 3}` reads the RV as background).
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -249,3 +250,6 @@ def _phantom(cache_dir=None):
 ACDC = DataSet(name="ACDC", expects="the ACDC training folder (patientNNN/patientNNN_frameXX.nii.gz with _gt masks; "
                                     "patientNNN_4d.nii.gz optional), or a folder of <name>.nii.gz images with "
                                     "<name>_gt.nii.gz label maps", open=open_cardiac_folder, phantom=_phantom)
+# Table 2 and Section 5.2 (the paper's QMRI is private): LV and MYO only, the RV counted as
+# background, ED frames only.
+ACDC_LV_MYO_ED = dataclasses.replace(ACDC, name="LV + MYO, ED frames", structures=(("MYO", 2), ("LV", 3)), phase="ED")

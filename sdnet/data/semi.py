@@ -26,6 +26,10 @@ class TrainingData:
     test: Data
     notes: list = field(default_factory=list)
     seed: int = 1                         # of every data-side draw: subsets, caps, streams
+    # every training subject with its masks: the per-slice structure areas that Section 5.2's
+    # multi-task fine-tuning supervises (no other method reads them)
+    training: Optional[Data] = None
+    structures: tuple = ()                # the names of the mask channels
 
 
 def data_seed(fraction, split, seed):
@@ -83,4 +87,5 @@ def load_training_data(loader, split, fraction, seed=1, max_unlabelled=1200, use
     return TrainingData(labelled=labelled, unlabelled=unlabelled, discriminator_masks=real_masks,
                         discriminator_images=discriminator_images,
                         validation=loader.load_labelled_data(split, "validation"),
-                        test=loader.load_labelled_data(split, "test"), notes=notes, seed=seed)
+                        test=loader.load_labelled_data(split, "test"), notes=notes, seed=seed,
+                        training=training, structures=tuple(loader.structures))

@@ -34,6 +34,8 @@ class Batch:
     unlabelled: Optional[np.ndarray] = None      # unlabelled images
     real_masks: Optional[np.ndarray] = None      # masks for the discriminator's "real" side
     discriminator_images: Optional[np.ndarray] = None  # images whose predicted masks are "fake"
+    area_images: Optional[np.ndarray] = None     # images of every training subject (Section 5.2)
+    area_masks: Optional[np.ndarray] = None      # their masks, whose per-slice areas are the targets
 
 
 def learning_rate_schedule(cfg: SDNetConfig):

@@ -142,3 +142,19 @@ def build_mask_discriminator(cfg: SDNetConfig, name="mask_discriminator"):
     x = layers.Flatten()(x)
     score = layers.Dense(1, dtype="float32")(x)
     return keras.Model(masks, score, name=name)
+
+
+def build_area_regressor(cfg: SDNetConfig, name="area_regressor"):
+    """Section 5.2: s -> the pixel count of one structure (the LV) in the slice. Two 3x3 convs
+    of 16 filters and two dense layers of 16 and 1, each followed by a ReLU, as the paper lists
+    them; the feature map is flattened before the dense layers (the paper names no pooling).
+    The output's bias starts at 1 so that its ReLU does not start dead (output 0 and no gradient
+    for every image), which a zero bias risks for half of all initialisations."""
+    s = keras.Input(cfg.input_shape[:2] + (cfg.anatomy_channels,), name="anatomy")
+    x = s
+    for _ in range(2):
+        x = layers.Conv2D(16, 3, padding="same", activation="relu")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(16, activation="relu")(x)
+    area = layers.Dense(1, activation="relu", bias_initializer="ones", dtype="float32")(x)
+    return keras.Model(s, area, name=name)

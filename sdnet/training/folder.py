@@ -19,7 +19,9 @@ import datetime
 import logging
 import os
 import shutil
+from dataclasses import asdict
 
+from sdnet.config import SDNetConfig
 from sdnet.io import atomic_write, read_json, write_json
 
 log = logging.getLogger("sdnet")
@@ -34,6 +36,9 @@ def identity(description: dict) -> dict:
     if isinstance(ident["dataset"], dict):
         # runs recorded before the data set named its cardiac phase used every phase
         ident["dataset"] = {"phase": "all", **{k: v for k, v in ident["dataset"].items() if k != "notes"}}
+    if isinstance(ident["config"], dict):
+        # configuration fields added since the run was recorded: their defaults keep the old behaviour
+        ident["config"] = {**asdict(SDNetConfig()), **ident["config"]}
     return ident
 
 

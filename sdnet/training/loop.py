@@ -30,24 +30,28 @@ log = logging.getLogger("sdnet")
 
 # Stream seeds are drawn in this order whatever a method reads, so a stream's draws do not
 # depend on which other streams exist.
-STREAM_ORDER = ("labelled", "unlabelled", "real_masks", "discriminator_images")
+STREAM_ORDER = ("labelled", "unlabelled", "real_masks", "discriminator_images", "areas")
+PAIRED = {"labelled": ("images", "masks"), "areas": ("area_images", "area_masks")}   # Batch fields of two-array streams
 STEPS_TIMED = 3          # steps after the first (compilation) that project a run's duration
 
 
 def make_streams(method: Method, labelled, data: TrainingData, cfg: SDNetConfig) -> dict:
     """One seeded, resumable stream per Batch field the method reads (the original's four
-    generators); rotation of everything but the labelled pair follows `augment_unlabelled`."""
+    generators, and the area pairs of Section 5.2); rotation of everything but the image-mask
+    pairs follows `augment_unlabelled`."""
     mask_order = 1 if cfg.mask_interpolation == "bilinear" else 0
     seeds = dict(zip(STREAM_ORDER, np.random.SeedSequence([data.seed, 11]).generate_state(len(STREAM_ORDER))))
     sources = {"labelled": ([labelled.images, labelled.masks], (1, mask_order)),
                "unlabelled": ([data.unlabelled.images], (1,)) if data.unlabelled is not None else None,
                "real_masks": ([data.discriminator_masks.masks], (mask_order,)),
                "discriminator_images": ([data.discriminator_images.images], (1,))
-               if data.discriminator_images is not None else None}
+               if data.discriminator_images is not None else None,
+               "areas": ([data.training.images, data.training.masks], (1, mask_order))
+               if data.training is not None else None}
     streams = {}
     for name in method.streams:
         arrays, orders = sources[name]
-        augment = cfg.augment and (name == "labelled" or cfg.augment_unlabelled)
+        augment = cfg.augment and (name in PAIRED or cfg.augment_unlabelled)
         rotation = Rotation(cfg.rotation_range, orders) if augment else None
         streams[name] = ArrayStream(arrays, cfg.batch_size, seeds[name], rotation,
                                     full_batches=not cfg.short_last_batch)
@@ -58,8 +62,8 @@ def next_batch(streams) -> Batch:
     values = {}
     for name, stream in streams.items():
         batch = next(stream)
-        if name == "labelled":
-            values["images"], values["masks"] = batch
+        if name in PAIRED:
+            values[PAIRED[name][0]], values[PAIRED[name][1]] = batch
         else:
             values[name] = batch
     return Batch(**values)

@@ -1,7 +1,9 @@
 """Runs on the phantom at tiny size: every method trains and is evaluated, finished runs are
-skipped, an interrupted run resumes to the numbers of an uninterrupted one."""
+skipped, an interrupted run resumes to the numbers of an uninterrupted one. Each method trains
+once for the module; tests that change a run work on a copy of its folder."""
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -11,7 +13,7 @@ from sdnet.io import read_json, write_json
 from sdnet.training.run import Run, RunSpec, run_folder
 
 TINY = dict(epochs=2, batches_per_epoch=2, max_unlabelled=24, patience=5)
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("trained_runs")]   # one worker trains them once
 
 
 @pytest.fixture
@@ -19,11 +21,30 @@ def cfg():
     return get_preset("tiny", **TINY)
 
 
+@pytest.fixture(scope="module")
+def finished_run(phantom_loader, tmp_path_factory):
+    """method -> (spec, folder, result) of its finished run, trained on first request."""
+    runs = {}
+
+    def get(method):
+        if method not in runs:
+            spec = RunSpec(method, 0.06, 0)
+            folder = run_folder(str(tmp_path_factory.mktemp(method)), spec)
+            runs[method] = spec, folder, Run(spec, get_preset("tiny", **TINY), phantom_loader, folder,
+                                             image_every=1).execute()
+        return runs[method]
+    return get
+
+
+def copy_of(folder, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(folder, copy)
+    return str(copy)
+
+
 @pytest.mark.parametrize("method", ["unet", "gan", "selftrain", "sdnet"])
-def test_every_method_trains_and_is_evaluated(method, cfg, phantom_loader, tmp_path):
-    spec = RunSpec(method, 0.06, 0)
-    folder = run_folder(str(tmp_path), spec)
-    result = Run(spec, cfg, phantom_loader, folder, image_every=1).execute()
+def test_every_method_trains_and_is_evaluated(method, finished_run):
+    spec, folder, result = finished_run(method)
     scores = result["volumes_by_weights"]["last"]
     assert len(scores["original"]) == 15 and len(scores["standard"]) == 30    # patients; their ED and ES frames
     assert set(result["summary_by_weights"]["last"]["original"]) == {"MYO", "LV", "RV", "avg", "mean"}
@@ -51,17 +72,18 @@ def test_every_method_trains_and_is_evaluated(method, cfg, phantom_loader, tmp_p
     assert described["dataset"]["structures"] == ["MYO", "LV", "RV"]
 
 
-def test_a_finished_run_is_skipped_not_retrained(cfg, phantom_loader, tmp_path):
-    spec = RunSpec("unet", 0.06, 0)
-    folder = run_folder(str(tmp_path), spec)
-    first = Run(spec, cfg, phantom_loader, folder).execute()
+def test_a_finished_run_is_skipped_not_retrained(cfg, phantom_loader, finished_run, tmp_path):
+    spec, trained, first = finished_run("unet")
+    folder = copy_of(trained, tmp_path)
     mtime = os.path.getmtime(os.path.join(folder, "result.json"))
     again = Run(spec, cfg, phantom_loader, folder).execute()
     assert again == json.loads(json.dumps(first))
     assert os.path.getmtime(os.path.join(folder, "result.json")) == mtime
-    # a run recorded before run.json named the cardiac phase used every phase: still this run
+    # a run recorded before run.json named the cardiac phase used every phase, and a configuration
+    # field added since then takes its default: still this run
     description = read_json(os.path.join(folder, "run.json"))
     assert description["dataset"].pop("phase") == "all"
+    del description["config"]["w_area"]
     write_json(os.path.join(folder, "run.json"), description)
     assert Run(spec, cfg, phantom_loader, folder).execute() == again
     description["dataset"]["phase"] = "ED"
@@ -70,36 +92,33 @@ def test_a_finished_run_is_skipped_not_retrained(cfg, phantom_loader, tmp_path):
         Run(spec, cfg, phantom_loader, folder).execute()
 
 
-def test_a_finished_run_of_another_configuration_is_never_reused(cfg, phantom_loader, tmp_path):
-    spec = RunSpec("unet", 0.06, 0)
-    folder = run_folder(str(tmp_path), spec)
-    Run(spec, cfg, phantom_loader, folder).execute()
-    other = cfg.replace(learning_rate=5e-4)
+def test_a_finished_run_of_another_configuration_is_never_reused(cfg, phantom_loader, finished_run, tmp_path):
+    spec, trained, _ = finished_run("unet")
+    folder = copy_of(trained, tmp_path)
+    other = cfg.replace(learning_rate=5e-4, epochs=1)
     with pytest.raises(ValueError, match="holds another run .*config.learning_rate.*--force"):
         Run(spec, other, phantom_loader, folder).execute()
     result = Run(spec, other, phantom_loader, folder, force=True).execute()
     assert read_json(os.path.join(folder, "run.json"))["config"]["learning_rate"] == 5e-4
-    assert result["epochs_trained"] == 2
+    assert result["epochs_trained"] == 1
     (aside,) = os.listdir(os.path.join(os.path.dirname(folder), ".replaced"))
     assert read_json(os.path.join(os.path.dirname(folder), ".replaced", aside, "run.json"))["config"]["learning_rate"] \
         == cfg.learning_rate
 
 
-@pytest.mark.parametrize("method", ["sdnet", "selftrain"])
-def test_resume_after_interruption_matches_an_uninterrupted_run(method, phantom_loader, tmp_path):
-    cfg = get_preset("tiny", **{**TINY, "epochs": 3})
-    spec = RunSpec(method, 0.06, 0)
-    straight = Run(spec, cfg, phantom_loader, str(tmp_path / "straight")).execute()
-    interrupted = Run(spec, cfg, phantom_loader, str(tmp_path / "resumed"))
-    assert interrupted.execute(stop_after_epochs=2) is None      # "killed" after two epochs
+@pytest.mark.parametrize("method", ["sdnet", "selftrain"])     # self-training: resumed at its second phase
+def test_resume_after_interruption_matches_an_uninterrupted_run(method, cfg, phantom_loader, finished_run, tmp_path):
+    spec, straight_folder, straight = finished_run(method)
+    interrupted = Run(spec, cfg, phantom_loader, str(tmp_path / "resumed"), image_every=1)   # as the straight run
+    assert interrupted.execute(stop_after_epochs=1) is None      # "killed" after one epoch
     assert os.path.exists(tmp_path / "resumed" / "checkpoint.npz")
-    resumed = Run(spec, cfg, phantom_loader, str(tmp_path / "resumed")).execute()
+    resumed = Run(spec, cfg, phantom_loader, str(tmp_path / "resumed"), image_every=1).execute()
     assert resumed["optimizer_iterations"] == straight["optimizer_iterations"]
     for protocol, rows in straight["volumes_by_weights"]["last"].items():
         for a, b in zip(rows, resumed["volumes_by_weights"]["last"][protocol]):
             assert a["volume"] == b["volume"]
             for k in a["scores"]:
                 assert a["scores"][k] == pytest.approx(b["scores"][k], abs=1e-6)
-    log_a = np.genfromtxt(tmp_path / "straight" / "training_log.csv", delimiter=",", names=True)
+    log_a = np.genfromtxt(os.path.join(straight_folder, "training_log.csv"), delimiter=",", names=True)
     log_b = np.genfromtxt(tmp_path / "resumed" / "training_log.csv", delimiter=",", names=True)
     np.testing.assert_allclose(log_a["val_dice"], log_b["val_dice"], atol=1e-6)
