@@ -196,6 +196,9 @@ def write_mmwhs(root, subjects=20, seed=0, size=112, spacing=2.8, slices=5, thic
                      os.path.join(root, f"{stem}_image.nii.gz"))
             nib.save(_nifti(np.moveaxis(_code(maps[0], MMWHS_CODES), 0, -1), spacing, thickness, np.int16),
                      os.path.join(root, f"{stem}_label.nii.gz"))
+    with open(os.path.join(root, "README.txt"), "w") as f:
+        f.write(f"Synthetic cardiac phantom (sdnet.data.phantom) in the MM-WHS layout, seed {seed}, {subjects} MR-like "
+                f"and {subjects} CT-like subjects. Not real data.\n")
     return root
 
 
@@ -205,17 +208,18 @@ def default_phantom_root(cache_dir=None):
     return os.path.join(cache_dir or default_cache_dir(), "phantom", "ACDC", "training")
 
 
-def ensure_phantom(root=None, **kwargs):
-    """The default phantom, generated on first use (announced: it is synthetic)."""
+def ensure_phantom(root=None, writer=write_acdc, **kwargs):
+    """The default phantom (`writer`'s layout: ACDC or MM-WHS), generated on first use
+    (announced: it is synthetic)."""
     import logging
 
     root = root or default_phantom_root()
     done = os.path.join(root, "README.txt")
     if not os.path.exists(done):
         logging.getLogger(__name__).warning("generating the synthetic cardiac phantom in %s "
-                                            "(not real data; pass --data for ACDC)", root)
+                                            "(not real data; pass --data for a real data set)", root)
         tmp = root + ".partial"
-        write_acdc(tmp, **kwargs)
+        writer(tmp, **kwargs)
         if os.path.exists(root):
             import shutil
             shutil.rmtree(root)

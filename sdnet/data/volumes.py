@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from sdnet.config import PAPER_IMAGE_SIZE, PAPER_SPACING_MM
-from sdnet.data.base import Loader
+from sdnet.data.base import DataSet, Loader
 from sdnet.data.cache import cache_key, default_cache_dir, load_cached, save_cached
 from sdnet.data.dataset import Data
 from sdnet.data.errors import DataError
@@ -135,7 +135,7 @@ class MMWHSLoader(VolumePairLoader):
     kept (our reading of Chartsias et al. 2017, which the paper cites for this preprocessing).
     """
 
-    def __init__(self, root, **kwargs):
+    def __init__(self, root, structures=None, **kwargs):
         if not os.path.isdir(root):
             raise DataError(f"{root}: MM-WHS folder not found (expected mr_train_10NN_image.nii.gz files)")
         pairs = []
@@ -148,8 +148,19 @@ class MMWHSLoader(VolumePairLoader):
                 raise DataError(f"{os.path.join(root, f)}: image has no label file {os.path.basename(label)}")
             number = int(m.group(2)) + (1000 if m.group(1) == "ct" else 0)
             pairs.append((number, m.group(1).upper(), os.path.join(root, f), label))
-        super().__init__(root, pairs, dict(zip(MMWHS_STRUCTURES, MMWHS_LABELS)), name="MM-WHS",
+        super().__init__(root, pairs, structures or dict(zip(MMWHS_STRUCTURES, MMWHS_LABELS)), name="MM-WHS",
                          known_labels=MMWHS_LABELS, **kwargs)
+
+
+def _mmwhs_phantom(cache_dir=None):
+    from sdnet.data.phantom import ensure_phantom, write_mmwhs
+
+    return ensure_phantom(os.path.join(cache_dir or default_cache_dir(), "phantom", "MM-WHS"), writer=write_mmwhs)
+
+
+# Table 3 and Sections 5.3-5.4: MR and CT of the same seven structures, different people
+MMWHS = DataSet(name="MM-WHS", expects="the MM-WHS 2017 training folder ({mr,ct}_train_10NN_{image,label}.nii.gz)",
+                open=MMWHSLoader, phantom=_mmwhs_phantom)
 
 
 SUBJECT_OF_FILE = r"^(?P<subject>.+?)(_frame\d+|_(ED|ES|ed|es))?$"

@@ -7,7 +7,7 @@ import pytest
 
 from sdnet.data import DataError
 from sdnet.data.phantom import write_acdc, write_mmwhs
-from sdnet.data.volumes import MMWHSLoader, NiftiPairsLoader, parse_label_map, rotating_splits
+from sdnet.data.volumes import MMWHS, MMWHSLoader, NiftiPairsLoader, parse_label_map, rotating_splits
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +26,11 @@ def test_mmwhs_has_seven_channels_and_a_modality_tag(mmwhs_root, tmp_path):
     mr = loader.load_labelled_data(0, "training").with_modality("MR")
     assert set(mr.modality) == {"MR"} and mr.num_subjects == 7
     assert min(loader.load_labelled_data(0, "all").with_modality("CT").subject) > 2000
+
+
+def test_the_mmwhs_data_set_reads_a_user_label_map(mmwhs_root, tmp_path):
+    loader = MMWHS.load(mmwhs_root, 32, 9.59, str(tmp_path), structures={"MYO": 205, "LV": 500})
+    assert loader.structures == ("MYO", "LV") and loader.load_labelled_data(0, "test").masks.shape[-1] == 2
 
 
 def test_mmwhs_missing_label_file(mmwhs_root, tmp_path):
