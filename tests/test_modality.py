@@ -1,8 +1,12 @@
-"""Section 5.4's classifier of the modality from z, on constructed codes (no training)."""
+"""Section 5.4's classifier of the modality from z, Fig 6's transfer measure and Fig 5's channel
+roles, on constructed codes and stub models (no training)."""
+import os
+
 import numpy as np
 import pytest
 
-from sdnet.reporting.modality import classify_modality
+from sdnet.data.dataset import Data
+from sdnet.reporting.modality import channel_use, channels_report, classify_modality, transfer, transfer_report
 
 
 def codes(rng, n):
@@ -25,3 +29,53 @@ def test_one_modality_only_is_refused(rng):
     z, _ = codes(rng, 10)
     with pytest.raises(ValueError, match="two or more modality tags; the training images have \\['MR'\\]"):
         classify_modality(z, ["MR"] * 20, z, ["MR"] * 20)
+
+
+class IntensityStub:
+    """z = an image's mean intensity; the decoder paints the anatomy's outline at z's level."""
+
+    def anatomy(self, images):
+        return (images > -2).astype("float32").repeat(2, axis=-1)
+
+    def posterior_mean(self, images):
+        return images.mean(axis=(1, 2))
+
+    def decode(self, anatomy, z):
+        return anatomy[..., :1] * z[:, None, None, :1]
+
+
+def two_modality_images(rng, n=6):
+    tags = np.array(["MR"] * n + ["CT"] * n)
+    images = rng.normal(0, 0.05, (2 * n, 8, 8, 1)).astype("float32") + np.where(tags == "MR", -0.5, 0.5)[:, None, None, None]
+    return Data(images, np.zeros((2 * n, 8, 8, 1)), np.arange(2 * n), modality=tags)
+
+
+def test_a_transfer_with_the_target_z_is_nearer_the_target_than_a_reconstruction(rng, tmp_path):
+    test = two_modality_images(rng)
+    results = transfer(IntensityStub(), test, count=4)
+    for direction in ("CT->MR", "MR->CT"):
+        moved, kept = results[direction, "transfer"], results[direction, "reconstruction"]
+        assert moved["to_target"] < moved["to_source"] and kept["to_source"] < kept["to_target"]
+        assert moved["decoded"].shape == (4, 8, 8, 1)
+    lines = transfer_report(IntensityStub(), test, str(tmp_path), count=4)
+    assert os.path.exists(tmp_path / "fig6_modality_transfer.png") and any("MR->CT" in line for line in lines)
+    with pytest.raises(ValueError, match="exactly two modality tags, found \\['MR'\\]"):
+        transfer(IntensityStub(), test.with_modality("MR"))
+
+
+def test_channels_are_common_unique_or_unused_and_fig5_is_written(rng, tmp_path):
+    mr, ct = np.zeros((10, 8, 8, 3), "float32"), np.zeros((10, 8, 8, 3), "float32")
+    mr[:, 2:4, 2:4, 0] = ct[:, 2:4, 2:4, 0] = 1          # shared
+    mr[:5, 5, 5, 1] = 1                                  # MR only, in half of its images
+    ct[:1, 6, 6, 1] = 1                                  # in 10 % of the CT images: used
+    use = channel_use({"CT": ct, "MR": mr}, min_share=0.2)
+    assert use["role"] == ["common", "MR only", "unused"]
+    assert use["occupancy"]["MR"][0] == pytest.approx(4 / 64) and use["present"]["MR"][1] == 0.5
+
+    class Stub:
+        def anatomy(self, images):
+            return np.where(images[:, :1, :1, :] < 0, mr[: len(images)], ct[: len(images)])
+
+    lines = channels_report(Stub(), two_modality_images(rng, 5), str(tmp_path))
+    assert os.path.exists(tmp_path / "fig5_anatomy_channels.png")
+    assert any(line.startswith("| s0 |") and line.endswith("common |") for line in lines)

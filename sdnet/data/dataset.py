@@ -48,6 +48,10 @@ class Data:
     def _take(self, keep):
         return Data(self.images[keep], self.masks[keep], self.subject[keep], self.frame[keep], self.modality[keep])
 
+    def select_images(self, indices) -> "Data":
+        """The images at these positions, in this order."""
+        return self._take(np.asarray(indices, dtype=int))
+
     def select_subjects(self, subjects) -> "Data":
         """The images of these subjects, in the order given (the original's split selection)."""
         order = np.concatenate([np.flatnonzero(self.subject == s) for s in subjects]) if len(subjects) else []

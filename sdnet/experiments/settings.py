@@ -8,9 +8,3 @@
 ONE_SUBJECT_CPU = {"filters": 16, "segmentor_filters": 64, "discriminator_filters": 64, "modality_filters": 16,
                    "batches_per_epoch": 0, "max_unlabelled": 1200, "learning_rate": 1e-4, "decay": 1e-4,
                    "epochs": 8, "xla": True}
-
-# Table 3 and the scripts that reuse its model (Sections 5.3-5.4): fully supervised on every
-# modality (no unlabelled images, so neither the unsupervised update nor D_M), 16 anatomy
-# channels, no augmentation (the paper rotates ACDC only)
-MULTIMODAL_SUPERVISED = {"anatomy_channels": 16, "augment": False, "train_unsupervised": False,
-                         "train_discriminator": False}

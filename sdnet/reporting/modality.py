@@ -49,3 +49,155 @@ def modality_report(method, train, test) -> list:
             f"| all {len(per_dimension)} | {100 * result['all']:.1f} |",
             *[f"| z{d + 1}{' (best)' if d == best else ''} | {100 * a:.1f} |" for d, a in enumerate(per_dimension)],
             "", "Published: " + " ".join(PUBLISHED), ""]
+
+
+# -- Fig 6: modality transfer ---------------------------------------------------------------------
+def two_modalities(data) -> tuple:
+    tags = sorted(set(data.modality.tolist()))
+    if len(tags) != 2:
+        raise ValueError(f"this needs test images of exactly two modality tags, found {tags}")
+    return tags
+
+
+def evenly_spaced(data, count) -> np.ndarray:
+    return np.linspace(0, data.size() - 1, min(count, data.size())).astype(int)
+
+
+def intensity_distance(images, reference) -> float:
+    """Wasserstein-1 distance between the intensity histograms of `images` and `reference`."""
+    from scipy.stats import wasserstein_distance
+
+    return float(wasserstein_distance(np.ravel(images), np.ravel(reference)))
+
+
+def transfer(method, data, count=16) -> dict:
+    """For the two modalities A, B of `data`, `count` images of each decoded with their own z
+    (reconstruction) and with the z of an image of the other modality (transfer).
+    {(direction "A->B", "reconstruction" or "transfer"): {"inputs", "decoded", "to_target",
+    "to_source"}}: the distances are the mean over decoded images of the intensity distance to
+    all test images of the target modality and of the source one."""
+    tags = two_modalities(data)
+    groups = {tag: data.with_modality(tag) for tag in tags}
+    n = min(count, *(g.size() for g in groups.values()))
+    chosen = {tag: g.select_images(evenly_spaced(g, n)) for tag, g in groups.items()}
+    s = {tag: method.anatomy(d.images) for tag, d in chosen.items()}
+    z = {tag: method.posterior_mean(d.images) for tag, d in chosen.items()}
+    out = {}
+    for source, target in (tags, tags[::-1]):
+        for kind, code in (("reconstruction", z[source]), ("transfer", z[target])):
+            decoded = method.decode(s[source], code)
+            out[f"{source}->{target}", kind] = {
+                "inputs": chosen[source].images, "decoded": decoded,
+                "to_target": float(np.mean([intensity_distance(x, groups[target].images) for x in decoded])),
+                "to_source": float(np.mean([intensity_distance(x, groups[source].images) for x in decoded]))}
+    return out
+
+
+def fig6(results: dict, path, rows=3):
+    """Per row one pair: A, A with B's z, B, B with A's z (the paper's layout)."""
+    from sdnet.reporting.plots import _pyplot
+
+    plt = _pyplot()
+    directions = [d for d, kind in results if kind == "transfer"]
+    columns = []
+    for direction in directions:
+        source, target = direction.split("->")
+        entry = results[direction, "transfer"]
+        columns += [(source, entry["inputs"]), (f"{source} anatomy, {target} z", entry["decoded"])]
+    rows = min(rows, len(columns[0][1]))
+    fig, axes = plt.subplots(rows, len(columns), figsize=(2.3 * len(columns), 2.3 * rows), squeeze=False)
+    for c, (title, images) in enumerate(columns):
+        for r in range(rows):
+            axes[r, c].imshow(images[r, ..., 0], cmap="gray", vmin=-1, vmax=1)
+            axes[r, c].set_axis_off()
+        axes[0, c].set_title(title, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def transfer_report(method, test, out, count=16) -> list:
+    import os
+
+    results = transfer(method, test, count)
+    fig6(results, os.path.join(out, "fig6_modality_transfer.png"))
+    lines = ["### Modality transfer (Fig 6)", "",
+             f"{count} test images of each modality (or as many as there are), decoded with their own z "
+             "(reconstruction) and with the z of an image of the other modality (transfer). Distance: "
+             "Wasserstein-1 between a decoded image's intensities and those of all test images of a "
+             "modality, averaged over the decoded images; a transfer that worked is nearer its target "
+             "modality than its source.", "",
+             "| direction | decoded with | distance to target | distance to source |", "|---|---|---|---|"]
+    for (direction, kind), entry in results.items():
+        own = "its own z" if kind == "reconstruction" else f"the z of a {direction.split('->')[1]} image"
+        lines.append(f"| {direction} | {own} | {entry['to_target']:.3f} | {entry['to_source']:.3f} |")
+    return lines + ["", "![Fig 6: modality transfer](fig6_modality_transfer.png)", ""]
+
+
+# -- Fig 5: anatomy channels common to the modalities or unique to one ------------------------------
+def channel_use(anatomy_by_tag: dict, min_share=0.1) -> dict:
+    """Per modality tag: each channel's mean occupancy (share of pixels) and the share of images in
+    which it is non-empty; a channel is used by a modality when it is non-empty in at least
+    `min_share` of its images. Returns {"occupancy", "present", "used": {tag: [...]},
+    "role": ["common" | "<tag> only" | "unused"] per channel}."""
+    occupancy = {t: s.mean(axis=(0, 1, 2)) for t, s in anatomy_by_tag.items()}
+    present = {t: (s.reshape(len(s), -1, s.shape[-1]).max(axis=1) > 0.5).mean(axis=0) for t, s in anatomy_by_tag.items()}
+    used = {t: p >= min_share for t, p in present.items()}
+    roles = []
+    for c in range(len(next(iter(occupancy.values())))):
+        users = [t for t in used if used[t][c]]
+        roles.append("common" if len(users) == len(used) else f"{users[0]} only" if len(users) == 1
+                     else "unused" if not users else "+".join(users))
+    return {"occupancy": occupancy, "present": present, "used": used, "role": roles}
+
+
+def fig5(images: list, anatomy: list, titles: list, roles: list, path):
+    """A row per image: the input and its anatomy channels, each channel titled with its role."""
+    from sdnet.reporting.plots import _pyplot
+
+    plt = _pyplot()
+    channels = anatomy[0].shape[-1]
+    fig, axes = plt.subplots(len(images), channels + 1, figsize=(1.3 * (channels + 1), 1.4 * len(images)),
+                             squeeze=False)
+    for r, (image, s, title) in enumerate(zip(images, anatomy, titles)):
+        axes[r, 0].imshow(image[..., 0], cmap="gray", vmin=-1, vmax=1)
+        axes[r, 0].set_title(title, fontsize=7)
+        for c in range(channels):
+            axes[r, c + 1].imshow(s[..., c], cmap="gray", vmin=0, vmax=1)
+            if r == 0:
+                axes[r, c + 1].set_title(f"s{c}\n{roles[c]}", fontsize=6)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def channels_report(method, test, out) -> list:
+    """Fig 5 (one image of the first modality, two of the second, as the paper: MR, CT, CT) and the
+    per-channel table."""
+    import os
+
+    tags = two_modalities(test)
+    groups = {t: test.with_modality(t) for t in tags}
+    anatomy = {t: method.anatomy(g.images) for t, g in groups.items()}
+    use = channel_use(anatomy)
+    first = "MR" if "MR" in tags else tags[0]          # the paper shows an MR image, then two CT
+    second = [t for t in tags if t != first][0]
+    rows = [(first, i) for i in evenly_spaced(groups[first], 1)] + [(second, i) for i in evenly_spaced(groups[second], 2)]
+    fig5([groups[t].images[i] for t, i in rows], [anatomy[t][i] for t, i in rows],
+         [f"{t} ({groups[t].frame[i]})" for t, i in rows], use["role"], os.path.join(out, "fig5_anatomy_channels.png"))
+    lines = ["### Anatomy channels by modality (Fig 5)", "",
+             "Per channel of s over the test images: the share of pixels it covers and the share of images in "
+             "which it is non-empty, per modality; a channel is used by a modality when it is non-empty in at "
+             "least 10 % of its images.", "",
+             "| channel | " + " | ".join(f"{t} pixels (%) | {t} images (%)" for t in tags) + " | role |",
+             "|---|" + "---|---|" * len(tags) + "---|"]
+    for c, role in enumerate(use["role"]):
+        cells = " | ".join(f"{100 * use['occupancy'][t][c]:.2f} | {100 * use['present'][t][c]:.0f}" for t in tags)
+        lines.append(f"| s{c} | {cells} | {role} |")
+    counts = {r: use["role"].count(r) for r in dict.fromkeys(use["role"])}
+    lines += ["", "Channels: " + ", ".join(f"{n} {r}" for r, n in counts.items()) + ". The paper (Fig 5): some "
+              "channels are shared by MR and CT, others are used by one modality only.", "",
+              "![Fig 5: anatomy channels](fig5_anatomy_channels.png)", ""]
+    return lines

@@ -1,0 +1,28 @@
+"""The model that Sections 5.3-5.4 and Figs 5-6 study: SDNet trained fully supervised with 100 %
+of both modalities (Table 3's top row). Each of those scripts declares its experiment here and
+differs only in what it reports; `--runs DIR` lets them share one trained model."""
+from __future__ import annotations
+
+from sdnet.data.volumes import MMWHS
+from sdnet.experiments.declaration import Experiment
+
+# Table 3's setting: no unlabelled images (so neither the unsupervised update nor D_M),
+# 16 anatomy channels, no augmentation (the paper rotates ACDC only)
+MULTIMODAL_SUPERVISED = {"anatomy_channels": 16, "augment": False, "train_unsupervised": False,
+                         "train_discriminator": False}
+
+
+def multimodal_model_experiment(name, title, report) -> Experiment:
+    """`report(method, training Data, test Data, output folder)` -> markdown lines, run on the
+    trained model (the configured test weights) of split 0."""
+
+    def analyse(plan, folders):
+        from sdnet.inference import load_run
+
+        (spec, folder), = folders.items()
+        method = load_run(folder, plan.cfg.test_weights).method
+        return report(method, plan.loader.load_labelled_data(spec.split, "training"),
+                      plan.loader.load_labelled_data(spec.split, "test"), plan.out)
+
+    return Experiment(name=name, title=title, dataset=MMWHS, methods=("sdnet",), fractions=(1.0,), splits=(0,),
+                      overrides=MULTIMODAL_SUPERVISED, analyse=analyse)
