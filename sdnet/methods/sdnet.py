@@ -24,7 +24,12 @@ class SDNet(Method):
 
     name = "sdnet"
     streams = SEMI_SUPERVISED
-    uses_unlabelled_pool = True
+
+    @property
+    def uses_unlabelled_pool(self):
+        """Not when neither the unsupervised update nor D_M trains (Table 3's fully supervised
+        setting): no pool is loaded and no unlabelled stream drawn."""
+        return self.cfg.train_unsupervised or self.cfg.train_discriminator
 
     def __init__(self, cfg: SDNetConfig):
         super().__init__(cfg)

@@ -50,6 +50,8 @@ def make_streams(method: Method, labelled, data: TrainingData, cfg: SDNetConfig)
                if data.training is not None else None}
     streams = {}
     for name in method.streams:
+        if sources[name] is None:          # e.g. no unlabelled pool loaded: its Batch field stays None
+            continue
         arrays, orders = sources[name]
         augment = cfg.augment and (name in PAIRED or cfg.augment_unlabelled)
         rotation = Rotation(cfg.rotation_range, orders) if augment else None

@@ -35,3 +35,26 @@ def test_a_slow_run_on_a_cpu_is_announced_from_the_measured_pace(tmp_path, caplo
     with caplog.at_level(logging.INFO, logger="sdnet"):
         fast._project(0.1, 25, {"phase": 0, "epoch": 0})
     assert caplog.records[0].levelno == logging.INFO
+
+
+def test_a_stream_without_its_data_is_left_out_of_the_batches(batch):
+    """SDNet without the unsupervised update and D_M (Table 3's setting) loads no unlabelled pool:
+    its batches carry labelled pairs and real masks only."""
+    from sdnet.data.dataset import Data
+    from sdnet.data.semi import TrainingData
+    from sdnet.methods.base import SEMI_SUPERVISED
+    from sdnet.methods.sdnet import SDNet
+    from sdnet.training.loop import make_streams, next_batch
+
+    x, m = batch
+    data = Data(x, m, ["a", "b"])
+    cfg = get_preset("tiny", train_unsupervised=False, train_discriminator=False)
+    assert not SDNet.uses_unlabelled_pool.fget(SimpleNamespace(cfg=cfg))
+    assert SDNet.uses_unlabelled_pool.fget(SimpleNamespace(cfg=get_preset("tiny")))
+    method = SimpleNamespace(streams=SEMI_SUPERVISED)
+    training = TrainingData(labelled=data, unlabelled=None, discriminator_masks=data, discriminator_images=None,
+                            validation=data, test=data)
+    streams = make_streams(method, data, training, cfg)
+    assert set(streams) == {"labelled", "real_masks"}
+    step = next_batch(streams)
+    assert step.images.shape == x.shape and step.unlabelled is None and step.discriminator_images is None
