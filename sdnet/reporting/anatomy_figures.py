@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sdnet.reporting.plots import _pyplot, overlay
+from sdnet.reporting.plots import _pyplot, anatomy_rows, overlay
 
 # Fig 4's colours: MYO blue, LV green, RV red; other structures after them
 PAPER_COLOURS = {"MYO": (0.2, 0.4, 1.0), "LV": (0.2, 0.8, 0.2), "RV": (0.9, 0.2, 0.2)}
@@ -20,25 +20,10 @@ def fig3(image, models: dict, path) -> dict:
     """A row per model ({"with rounding": method, "without rounding": method}): the image, then
     each anatomy channel of s on [0, 1]. Returns per row the fraction of values of s that are
     neither 0 nor 1 (0 with rounding: the factor is binary)."""
-    plt = _pyplot()
     rows = {name: method.anatomy(image[None])[0] for name, method in models.items()}
     channels = max(s.shape[-1] for s in rows.values())
-    fig, axes = plt.subplots(len(rows), channels + 1, figsize=(1.5 * (channels + 1), 1.6 * len(rows)), squeeze=False)
-    fractional = {}
-    for r, (name, s) in enumerate(rows.items()):
-        fractional[name] = float(np.mean((s > 1e-3) & (s < 1 - 1e-3)))
-        axes[r, 0].imshow(image[..., 0], cmap="gray", vmin=-1, vmax=1)
-        axes[r, 0].set_ylabel(name, fontsize=7)
-        for c in range(s.shape[-1]):
-            axes[r, c + 1].imshow(s[..., c], cmap="gray", vmin=0, vmax=1)
-            if r == 0:
-                axes[r, c + 1].set_title(f"s{c}", fontsize=7)
-        for ax in axes[r]:
-            ax.set_xticks([])
-            ax.set_yticks([])
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    anatomy_rows([(name, image, s) for name, s in rows.items()], [f"s{c}" for c in range(channels)], path)
+    fractional = {name: float(np.mean((s > 1e-3) & (s < 1 - 1e-3))) for name, s in rows.items()}
     return fractional
 
 

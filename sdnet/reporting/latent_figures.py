@@ -9,7 +9,7 @@ import numpy as np
 
 from sdnet.latent import (SWEEP_VALUES, channel_overlap, correlation_image, difference_image, rearrangements,
                           structure_channels, swept_codes)
-from sdnet.reporting.plots import _pyplot
+from sdnet.reporting.plots import _pyplot, image_columns
 
 
 def example_images(data, count=3) -> np.ndarray:
@@ -30,7 +30,6 @@ def moved_pair(structures) -> tuple:
 def fig7(method, data, structures, path, rng, count=3) -> dict:
     """Rows: input, reconstruction, source moved into target, the two swapped, a random channel
     permutation (z fixed). Returns the channels found and their overlaps with the masks."""
-    plt = _pyplot()
     anatomy = method.anatomy(data.images)
     overlap = channel_overlap(anatomy, data.masks)
     channels = structure_channels(anatomy, data.masks, structures, overlap)
@@ -45,15 +44,7 @@ def fig7(method, data, structures, path, rng, count=3) -> dict:
                     method.decode(edits["moved"], z)),
                    (f"{source} and {target} swapped", method.decode(edits["swapped"], z))]
     panels.append((f"channels permuted {edits['permutation'].tolist()}", method.decode(edits["permuted"], z)))
-    fig, axes = plt.subplots(len(pick), len(panels), figsize=(2.2 * len(panels), 2.2 * len(pick)), squeeze=False)
-    for c, (title, images) in enumerate(panels):
-        for r in range(len(pick)):
-            axes[r, c].imshow(images[r, ..., 0], cmap="gray", vmin=-1, vmax=1)
-            axes[r, c].set_axis_off()
-        axes[0, c].set_title(title, fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    image_columns(panels, len(pick), path)
     return {"channels": channels, "overlap": {name: float(overlap[channels[name], k])
                                               for k, name in enumerate(structures)},
             "permutation": edits["permutation"].tolist()}

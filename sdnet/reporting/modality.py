@@ -3,7 +3,11 @@ on z of the training images to predict each image's modality tag, scored on the 
 once with every z dimension and once per dimension alone."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
+
+from sdnet.reporting.plots import anatomy_rows, image_columns
 
 PUBLISHED = ["MR vs CT (MM-WHS, test 420 MR + 387 CT images): 92 % with all z dimensions; the best single "
              "dimension 82 %, the others 42-66 %.",
@@ -95,30 +99,16 @@ def transfer(method, data, count=16) -> dict:
 
 def fig6(results: dict, path, rows=3):
     """Per row one pair: A, A with B's z, B, B with A's z (the paper's layout)."""
-    from sdnet.reporting.plots import _pyplot
-
-    plt = _pyplot()
     directions = [d for d, kind in results if kind == "transfer"]
     columns = []
     for direction in directions:
         source, target = direction.split("->")
         entry = results[direction, "transfer"]
         columns += [(source, entry["inputs"]), (f"{source} anatomy, {target} z", entry["decoded"])]
-    rows = min(rows, len(columns[0][1]))
-    fig, axes = plt.subplots(rows, len(columns), figsize=(2.3 * len(columns), 2.3 * rows), squeeze=False)
-    for c, (title, images) in enumerate(columns):
-        for r in range(rows):
-            axes[r, c].imshow(images[r, ..., 0], cmap="gray", vmin=-1, vmax=1)
-            axes[r, c].set_axis_off()
-        axes[0, c].set_title(title, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    image_columns(columns, min(rows, len(columns[0][1])), path, size=2.3)
 
 
 def transfer_report(method, test, out, count=16) -> list:
-    import os
-
     results = transfer(method, test, count)
     fig6(results, os.path.join(out, "fig6_modality_transfer.png"))
     lines = ["### Modality transfer (Fig 6)", "",
@@ -151,33 +141,9 @@ def channel_use(anatomy_by_tag: dict, min_share=0.1) -> dict:
     return {"occupancy": occupancy, "present": present, "used": used, "role": roles}
 
 
-def fig5(images: list, anatomy: list, titles: list, roles: list, path):
-    """A row per image: the input and its anatomy channels, each channel titled with its role."""
-    from sdnet.reporting.plots import _pyplot
-
-    plt = _pyplot()
-    channels = anatomy[0].shape[-1]
-    fig, axes = plt.subplots(len(images), channels + 1, figsize=(1.3 * (channels + 1), 1.4 * len(images)),
-                             squeeze=False)
-    for r, (image, s, title) in enumerate(zip(images, anatomy, titles)):
-        axes[r, 0].imshow(image[..., 0], cmap="gray", vmin=-1, vmax=1)
-        axes[r, 0].set_title(title, fontsize=7)
-        for c in range(channels):
-            axes[r, c + 1].imshow(s[..., c], cmap="gray", vmin=0, vmax=1)
-            if r == 0:
-                axes[r, c + 1].set_title(f"s{c}\n{roles[c]}", fontsize=6)
-    for ax in axes.ravel():
-        ax.set_axis_off()
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-
-
 def channels_report(method, test, out) -> list:
     """Fig 5 (one image of the first modality, two of the second, as the paper: MR, CT, CT) and the
     per-channel table."""
-    import os
-
     tags = two_modalities(test)
     groups = {t: test.with_modality(t) for t in tags}
     anatomy = {t: method.anatomy(g.images) for t, g in groups.items()}
@@ -185,8 +151,8 @@ def channels_report(method, test, out) -> list:
     first = "MR" if "MR" in tags else tags[0]          # the paper shows an MR image, then two CT
     second = [t for t in tags if t != first][0]
     rows = [(first, i) for i in evenly_spaced(groups[first], 1)] + [(second, i) for i in evenly_spaced(groups[second], 2)]
-    fig5([groups[t].images[i] for t, i in rows], [anatomy[t][i] for t, i in rows],
-         [f"{t} ({groups[t].frame[i]})" for t, i in rows], use["role"], os.path.join(out, "fig5_anatomy_channels.png"))
+    anatomy_rows([(f"{t} ({groups[t].frame[i]})", groups[t].images[i], anatomy[t][i]) for t, i in rows],
+                 [f"s{c}\n{role}" for c, role in enumerate(use["role"])], os.path.join(out, "fig5_anatomy_channels.png"))
     lines = ["### Anatomy channels by modality (Fig 5)", "",
              "Per channel of s over the test images: the share of pixels it covers and the share of images in "
              "which it is non-empty, per modality; a channel is used by a modality when it is non-empty in at "

@@ -77,3 +77,39 @@ def dice_vs_labels(measured, published, path, title="Average Dice against labell
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def image_columns(columns, rows, path, size=2.2):
+    """A grid of images on [-1, 1]: `columns` = [(title, images (N, H, W, 1))], the first `rows`
+    images of each."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(rows, len(columns), figsize=(size * len(columns), size * rows), squeeze=False)
+    for c, (title, images) in enumerate(columns):
+        for r in range(rows):
+            axes[r, c].imshow(images[r, ..., 0], cmap="gray", vmin=-1, vmax=1)
+            axes[r, c].set_axis_off()
+        axes[0, c].set_title(title, fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def anatomy_rows(rows, channel_titles, path):
+    """A row per (label, image (H, W, 1), s (H, W, C)): the image, then each channel of s on [0, 1]
+    titled with `channel_titles` on the first row."""
+    plt = _pyplot()
+    channels = max(s.shape[-1] for _, _, s in rows)
+    fig, axes = plt.subplots(len(rows), channels + 1, figsize=(1.5 * (channels + 1), 1.6 * len(rows)), squeeze=False)
+    for r, (label, image, s) in enumerate(rows):
+        axes[r, 0].imshow(image[..., 0], cmap="gray", vmin=-1, vmax=1)
+        axes[r, 0].set_ylabel(label, fontsize=7)
+        for c in range(s.shape[-1]):
+            axes[r, c + 1].imshow(s[..., c], cmap="gray", vmin=0, vmax=1)
+            if r == 0:
+                axes[r, c + 1].set_title(channel_titles[c], fontsize=6)
+        for ax in axes[r]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
