@@ -11,16 +11,11 @@ import sys
 
 from sdnet.experiments import main
 from sdnet.experiments.multimodal import multimodal_model_experiment
-
-
-def report(method, training, test, out):
-    from sdnet.reporting.modality import modality_report
-
-    return modality_report(method, training, test)
+from sdnet.reporting.modality import modality_report
 
 
 MODALITY_CLASSIFICATION = multimodal_model_experiment(
-    "modality_classification", "Section 5.4 — modality from z: SDNet at 100 % MR + 100 % CT (Dice %)", report)
+    "modality_classification", "Section 5.4 — modality from z: SDNet at 100 % MR + 100 % CT (Dice %)", modality_report)
 
 if __name__ == "__main__":
     sys.exit(main(MODALITY_CLASSIFICATION))

@@ -11,16 +11,11 @@ import sys
 
 from sdnet.experiments import main
 from sdnet.experiments.multimodal import multimodal_model_experiment
-
-
-def report(method, training, test, out):
-    from sdnet.reporting.modality import transfer_report
-
-    return transfer_report(method, test, out)
+from sdnet.reporting.modality import transfer_report
 
 
 MODALITY_TRANSFER = multimodal_model_experiment(
-    "modality_transfer", "Fig 6 — modality transfer: SDNet at 100 % MR + 100 % CT (Dice %)", report)
+    "modality_transfer", "Fig 6 — modality transfer: SDNet at 100 % MR + 100 % CT (Dice %)", transfer_report)
 
 if __name__ == "__main__":
     sys.exit(main(MODALITY_TRANSFER))

@@ -57,7 +57,7 @@ def test_a_transfer_with_the_target_z_is_nearer_the_target_than_a_reconstruction
         moved, kept = results[direction, "transfer"], results[direction, "reconstruction"]
         assert moved["to_target"] < moved["to_source"] and kept["to_source"] < kept["to_target"]
         assert moved["decoded"].shape == (4, 8, 8, 1)
-    lines = transfer_report(IntensityStub(), test, str(tmp_path), count=4)
+    lines = transfer_report(IntensityStub(), None, test, str(tmp_path), count=4)
     assert os.path.exists(tmp_path / "fig6_modality_transfer.png") and any("MR->CT" in line for line in lines)
     with pytest.raises(ValueError, match="exactly two modality tags, found \\['MR'\\]"):
         transfer(IntensityStub(), test.with_modality("MR"))
@@ -76,6 +76,6 @@ def test_channels_are_common_unique_or_unused_and_fig5_is_written(rng, tmp_path)
         def anatomy(self, images):
             return np.where(images[:, :1, :1, :] < 0, mr[: len(images)], ct[: len(images)])
 
-    lines = channels_report(Stub(), two_modality_images(rng, 5), str(tmp_path))
+    lines = channels_report(Stub(), None, two_modality_images(rng, 5), str(tmp_path))
     assert os.path.exists(tmp_path / "fig5_anatomy_channels.png")
     assert any(line.startswith("| s0 |") and line.endswith("common |") for line in lines)

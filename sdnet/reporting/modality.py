@@ -37,7 +37,7 @@ def classify_modality(z_train, tags_train, z_test, tags_test) -> dict:
             "chance": float(np.mean(tags_test == values[np.argmax(counts)]))}
 
 
-def modality_report(method, train, test) -> list:
+def modality_report(method, train, test, out=None) -> list:
     """Markdown lines: z is the posterior mean of each image (no sampling noise)."""
     result = classify_modality(method.posterior_mean(train.images), train.modality,
                                method.posterior_mean(test.images), test.modality)
@@ -108,7 +108,8 @@ def fig6(results: dict, path, rows=3):
     image_columns(columns, min(rows, len(columns[0][1])), path, size=2.3)
 
 
-def transfer_report(method, test, out, count=16) -> list:
+def transfer_report(method, train, test, out, count=16) -> list:
+    """Fig 6 in `out` and the distance table (`train` is not used: the transfers are of test images)."""
     results = transfer(method, test, count)
     fig6(results, os.path.join(out, "fig6_modality_transfer.png"))
     lines = ["### Modality transfer (Fig 6)", "",
@@ -141,9 +142,9 @@ def channel_use(anatomy_by_tag: dict, min_share=0.1) -> dict:
     return {"occupancy": occupancy, "present": present, "used": used, "role": roles}
 
 
-def channels_report(method, test, out) -> list:
-    """Fig 5 (one image of the first modality, two of the second, as the paper: MR, CT, CT) and the
-    per-channel table."""
+def channels_report(method, train, test, out) -> list:
+    """Fig 5 in `out` (an MR image, then two of the other modality, as the paper) and the
+    per-channel table of the test images (`train` is not used)."""
     tags = two_modalities(test)
     groups = {t: test.with_modality(t) for t in tags}
     anatomy = {t: method.anatomy(g.images) for t, g in groups.items()}
