@@ -29,6 +29,9 @@ class SDNetConfig:
     max_unlabelled: int = 1200      # the original's cap: ceil(1200 / subjects) images per subject, so
                                     # 18 x 70 = 1260 for ACDC's 70 training subjects
     augment_unlabelled: bool = True # rotate unlabelled images, D_M's real masks and its images too
+    # Table 3: labelled fraction per modality tag, "MR=1,CT=0.125" (each of that modality's
+    # training subjects; a tag left out or at 0 is not trained on); "" = the run's fraction of all
+    modality_fractions: str = ""
     discriminator_masks: str = "all"  # D_M's real masks: "all" training subjects (original) or
                                     # "disjoint": subjects whose images are never in the unlabelled pool
     # factors
@@ -124,6 +127,7 @@ class SDNetConfig:
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name}={getattr(self, name)!r} is not one of {list(allowed)}")
+        parse_modality_fractions(self.modality_fractions)
         if self.image_size % (2 ** self.unet_downsample):
             raise ValueError(f"image_size {self.image_size} must be divisible by "
                              f"2**unet_downsample = {2 ** self.unet_downsample}")
@@ -212,6 +216,24 @@ def _cast(key, kind, text):
             raise ValueError(f"--set {key}={text}: expected a finite number")
         return value
     return text
+
+
+def parse_modality_fractions(text: str) -> dict:
+    """"MR=1,CT=0.125" -> {"MR": 1.0, "CT": 0.125}; ValueError naming the field otherwise."""
+    fractions = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        tag, _, value = item.partition("=")
+        try:
+            fraction = float(value)
+        except ValueError:
+            fraction = -1.0
+        if not tag.strip() or not 0 <= fraction <= 1:
+            raise ValueError(f"modality_fractions={text!r}: expected TAG=FRACTION pairs with fractions in [0, 1], "
+                             f"e.g. MR=1,CT=0.125")
+        fractions[tag.strip()] = fraction
+    if text.strip() and not any(fractions.values()):
+        raise ValueError(f"modality_fractions={text!r} trains on no modality")
+    return fractions
 
 
 def get_preset(name: str, **overrides) -> SDNetConfig:

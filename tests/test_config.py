@@ -39,6 +39,9 @@ def test_ill_typed_values_are_refused_naming_the_field(items, message):
     ({"precision": "float8"}, "precision='float8'"),
     ({"fake_masks": "other"}, "fake_masks='other'"),
     ({"no_such_key": 1}, "unknown configuration"),
+    ({"modality_fractions": "MR=2"}, "modality_fractions='MR=2': expected TAG=FRACTION pairs"),
+    ({"modality_fractions": "MR"}, "expected TAG=FRACTION"),
+    ({"modality_fractions": "MR=0,CT=0"}, "trains on no modality"),
 ])
 def test_out_of_range_values_are_refused(overrides, message):
     with pytest.raises(ValueError, match=message):

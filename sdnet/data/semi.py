@@ -56,15 +56,38 @@ def mask_only_subjects(training: Data, labelled: Data, seed) -> list:
     return sorted(chosen.tolist() if len(chosen) else [])
 
 
+def labelled_subset(training: Data, fraction, seed, modality_fractions=None) -> Data:
+    """`fraction` of the training subjects (the original's draw), or per modality tag its own
+    fraction of that modality's subjects (Table 3's mixtures; at least one subject for a
+    fraction above 0)."""
+    if not modality_fractions:
+        labelled = training.sample_subjects(int(fraction * training.num_subjects), seed=seed)
+        if labelled.size() == 0:
+            raise ValueError(f"fraction {fraction} of {training.num_subjects} training subjects selects none")
+        return labelled
+    found = sorted(set(training.modality.tolist()))
+    unknown = sorted(set(modality_fractions) - set(found))
+    if unknown:
+        raise ValueError(f"modality_fractions names {unknown}, which no training image has (modality tags "
+                         f"found: {found})")
+    parts = []
+    for tag, share in modality_fractions.items():
+        if share > 0:
+            images = training.with_modality(tag)
+            parts.append(images.sample_subjects(max(1, int(share * images.num_subjects)), seed=seed))
+    labelled = parts[0]
+    for part in parts[1:]:
+        labelled = labelled.merge(part)
+    return labelled
+
+
 def load_training_data(loader, split, fraction, seed=1, max_unlabelled=1200, use_unlabelled=True,
-                       discriminator_masks="all") -> TrainingData:
+                       discriminator_masks="all", modality_fractions=None) -> TrainingData:
     if not 0 < fraction <= 1:
         raise ValueError(f"labelled fraction {fraction} is outside (0, 1]")
     seed = data_seed(fraction, split, seed)
     training = loader.load_labelled_data(split, "training")
-    labelled = training.sample_subjects(int(fraction * training.num_subjects), seed=seed)
-    if labelled.size() == 0:
-        raise ValueError(f"fraction {fraction} of {training.num_subjects} training subjects selects none")
+    labelled = labelled_subset(training, fraction, seed, modality_fractions)
     notes = []
     unlabelled = discriminator_images = None
     real_masks = training

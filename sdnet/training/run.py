@@ -9,7 +9,7 @@ import logging
 import os
 from dataclasses import asdict
 
-from sdnet.config import SDNetConfig
+from sdnet.config import SDNetConfig, parse_modality_fractions
 from sdnet.data.semi import load_training_data
 from sdnet.io import atomic_write
 from sdnet.training.folder import RunFolder
@@ -79,7 +79,8 @@ class Run:
         method = build_method(self.spec.method, self.cfg)
         data = load_training_data(self.loader, self.spec.split, self.spec.fraction, seed=self.cfg.seed,
                                   max_unlabelled=self.cfg.max_unlabelled, use_unlabelled=method.uses_unlabelled_pool,
-                                  discriminator_masks=self.cfg.discriminator_masks)
+                                  discriminator_masks=self.cfg.discriminator_masks,
+                                  modality_fractions=parse_modality_fractions(self.cfg.modality_fractions))
         trainer = Trainer(method, data, self.cfg, self.folder, self.loader.structures, self.spec.name,
                           self.image_every)
         state = trainer.fit(stop_after_epochs)

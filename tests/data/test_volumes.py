@@ -68,3 +68,24 @@ def test_rotating_splits_partition_the_subjects(n, sizes):
         assert [len(split[k]) for k in ("training", "validation", "test")] == sizes
     with pytest.raises(DataError, match="at least 3 subjects"):
         rotating_splits([1, 2])
+
+
+def test_a_mixture_takes_its_own_fraction_of_each_modality(mmwhs_root, tmp_path):
+    from sdnet.data.semi import labelled_subset
+    from sdnet.reporting.mixtures import scores_by_modality
+
+    loader = MMWHSLoader(mmwhs_root, image_size=32, spacing_mm=9.59, cache_dir=str(tmp_path))
+    training = loader.load_labelled_data(0, "training")           # 7 subjects per modality
+    mixture = labelled_subset(training, 1.0, seed=1, modality_fractions={"MR": 1.0, "CT": 0.125})
+    assert mixture.with_modality("MR").num_subjects == 7 and mixture.with_modality("CT").num_subjects == 1
+    only_mr = labelled_subset(training, 1.0, seed=1, modality_fractions={"MR": 0.5, "CT": 0.0})
+    assert set(only_mr.modality) == {"MR"} and only_mr.num_subjects == 3
+    with pytest.raises(ValueError, match="names \\['LGE'\\], which no training image has .*\\['CT', 'MR'\\]"):
+        labelled_subset(training, 1.0, seed=1, modality_fractions={"LGE": 1.0})
+    # each test patient's score goes to its modality
+    test = loader.load_labelled_data(0, "test")
+    rows = [{"volume": str(s), "scores": {"avg": 0.5 if s < 2000 else 0.25}} for s in test.subjects()]
+    scores = scores_by_modality({"volumes_by_weights": {"last": {"original": rows}}}, test)
+    mr = [s for s in test.subjects() if s < 2000]
+    assert mr and scores["MR"].tolist() == [50.0] * len(mr)
+    assert scores["CT"].tolist() == [25.0] * (test.num_subjects - len(mr))

@@ -1,0 +1,88 @@
+"""Table 3's numbers from finished runs of the MR / CT mixtures: each model's test Dice on the
+test subjects of each modality apart (original protocol, avg = pooled soft Dice), beside the
+published table, and the plot of both against the MR share of a fixed-size training set."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from sdnet.config import parse_modality_fractions
+from sdnet.io import read_json
+from sdnet.reporting.plots import _pyplot
+
+# (MR train, CT train) -> (MR test, CT test): (mean, std) Dice %, None where the paper gives none
+PUBLISHED = {
+    (1.0, 1.0): ((78, 5), (80, 1)), (1.0, 0.125): ((76, 3), (56, 6)), (0.125, 1.0): ((39, 7), (81, 1)),
+    (0.125, 0.0): ((27, 12), None), (0.0, 0.125): (None, (23, 7)), (1.0, 0.0): ((75, 3), None),
+    (0.875, 0.125): ((74, 5), (65, 6)), (0.75, 0.25): ((75, 2), (69, 3)), (0.625, 0.375): ((72, 2), (69, 2)),
+    (0.5, 0.5): ((68, 5), (73, 3)), (0.375, 0.625): ((67, 4), (73, 4)), (0.25, 0.75): ((67, 6), (74, 3)),
+    (0.125, 0.875): ((49, 7), (73, 6)), (0.0, 1.0): (None, (77, 4)),
+}
+
+
+def mixture_name(mr, ct) -> str:
+    return f"MR{100 * mr:g}_CT{100 * ct:g}"
+
+
+MIXTURES = {mixture_name(mr, ct): {"modality_fractions": f"MR={mr:g},CT={ct:g}"} for mr, ct in PUBLISHED}
+
+
+def scores_by_modality(result: dict, test, weights="last") -> dict:
+    """{modality tag: per-patient avg Dice %} of one run's result.json, the test patients split by
+    the modality of their images."""
+    tag_of = dict(zip(test.subject.astype(str).tolist(), test.modality.tolist()))
+    by_tag = {}
+    for row in result["volumes_by_weights"][weights]["original"]:
+        by_tag.setdefault(tag_of[str(row["volume"])], []).append(100 * row["scores"]["avg"])
+    return {tag: np.array(v) for tag, v in by_tag.items()}
+
+
+def _cell(values, trained) -> str:
+    text = f"{values.mean():.0f} ± {values.std():.0f}" if values is not None and len(values) else "–"
+    return text if trained else f"({text}, not trained on)"
+
+
+def _published(cell) -> str:
+    return "–" if cell is None else f"{cell[0]} ± {cell[1]}"
+
+
+def mixtures_report(runs: dict, test_data, out, weights="last") -> list:
+    """`runs`: {RunSpec: run folder}; `test_data(split)`: that split's test Data. The table per
+    mixture and the fixed-total plot in `out`."""
+    rows, curve = [], []
+    for spec, folder in sorted(runs.items(), key=lambda item: item[0].name):
+        result = read_json(os.path.join(folder, "result.json"))
+        shares = parse_modality_fractions(read_json(os.path.join(folder, "run.json"))["config"]["modality_fractions"])
+        mr, ct = shares.get("MR", 0.0), shares.get("CT", 0.0)
+        scores = scores_by_modality(result, test_data(spec.split), weights)
+        published = PUBLISHED.get((mr, ct), (None, None))
+        rows.append(f"| {100 * mr:g} % | {100 * ct:g} % | {_cell(scores.get('MR'), mr > 0)} | "
+                    f"{_cell(scores.get('CT'), ct > 0)} | {_published(published[0])} | {_published(published[1])} |")
+        if mr > 0 and ct > 0 and np.isclose(mr + ct, 1.0):
+            curve.append((mr, scores.get("MR"), scores.get("CT"), published))
+    lines = ["### Table 3: test Dice (%) on each modality (per patient, avg = pooled soft Dice)", "",
+             "| MR train | CT train | MR test | CT test | published MR test | published CT test |",
+             "|---|---|---|---|---|---|", *rows, ""]
+    if len(curve) >= 2:
+        fixed_total_plot(sorted(curve, key=lambda c: c[0]), os.path.join(out, "table3_mr_share.png"))
+        lines += ["![Test Dice against the MR share of the training set](table3_mr_share.png)", ""]
+    return lines
+
+
+def fixed_total_plot(curve, path):
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    shares = [100 * c[0] for c in curve]
+    for k, (tag, colour) in enumerate((("MR", "tab:blue"), ("CT", "tab:orange"))):
+        measured = [c[1 + k].mean() if c[1 + k] is not None else np.nan for c in curve]
+        published = [c[3][k][0] if c[3][k] is not None else np.nan for c in curve]
+        ax.plot(shares, measured, "o-", color=colour, label=f"{tag} test (measured)")
+        ax.plot(shares, published, "s--", color=colour, alpha=0.6, label=f"{tag} test (published)")
+    ax.set_xlabel("MR share of the training subjects (%)")
+    ax.set_ylabel("Dice (%)")
+    ax.set_title("Table 3's fixed-total rows", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
