@@ -166,37 +166,51 @@ MMWHS = DataSet(name="MM-WHS", expects="the MM-WHS 2017 training folder ({mr,ct}
 SUBJECT_OF_FILE = r"^(?P<subject>.+?)(_frame\d+|_(ED|ES|ed|es))?$"
 
 
+def folder_pairs(root, mask_suffix="_gt", subject_pattern=SUBJECT_OF_FILE) -> list:
+    """[(subject name, image path, label map path)] of a folder of `<name>.nii.gz` images with
+    `<name><mask_suffix>.nii.gz` label maps."""
+    if not os.path.isdir(root):
+        raise DataError(f"{root}: folder not found")
+    files = sorted(f for f in os.listdir(root) if re.search(r"\.nii(\.gz)?$", f))
+    masks = {f for f in files if re.sub(r"\.nii(\.gz)?$", "", f).endswith(mask_suffix)}
+    pattern, named = re.compile(subject_pattern), []
+    for f in (f for f in files if f not in masks):
+        mask = re.sub(r"(\.nii(\.gz)?)$", rf"{mask_suffix}\1", f)
+        if mask not in masks:
+            raise DataError(f"{os.path.join(root, f)}: image has no label map {mask}")
+        match = pattern.match(re.sub(r"\.nii(\.gz)?$", "", f))
+        if not match:
+            raise DataError(f"{os.path.join(root, f)}: name does not match the subject pattern {subject_pattern!r}")
+        named.append((match.group("subject"), os.path.join(root, f), os.path.join(root, mask)))
+    if not named:
+        raise DataError(f"{root}: no <name>.nii.gz images with <name>{mask_suffix}.nii.gz label maps")
+    return named
+
+
 class NiftiPairsLoader(VolumePairLoader):
     """Any folder of `<name>.nii.gz` images with `<name><mask_suffix>.nii.gz` label maps, and a
     label map given by the user, e.g. {"MYO": 2, "LV": 3} (the paper's LV + MYO data sets).
     Labels the map does not name count as background (e.g. the RV of ACDC-style files).
 
-    Subjects, not files, are the unit of every split: `subject_pattern` (a regular expression
-    with a `subject` group, matched against the image name without extension) puts the frames
-    of one patient together; by default `patient007_frame01` and `patient007_frame12`, or
-    `case3_ED` and `case3_ES`, are one subject."""
+    Several modalities: `root` = {modality tag: folder}, e.g. {"MR": "/data/cine", "LGE":
+    "/data/lge"}. Subjects, not files, are the unit of every split: `subject_pattern` (a regular
+    expression with a `subject` group, matched against the image name without extension) puts
+    the frames of one patient together (by default `patient007_frame01` and `patient007_frame12`,
+    or `case3_ED` and `case3_ES`), and a subject name found in two modality folders is one
+    person, kept in one set."""
 
     def __init__(self, root, label_map: dict, mask_suffix="_gt", modality="MR", subject_pattern=SUBJECT_OF_FILE,
                  **kwargs):
-        if not os.path.isdir(root):
-            raise DataError(f"{root}: folder not found")
+        folders = dict(root) if isinstance(root, dict) else {modality: root}
         if not label_map:
             raise DataError("a label map is needed, e.g. MYO=2,LV=3")
-        files = sorted(f for f in os.listdir(root) if re.search(r"\.nii(\.gz)?$", f))
-        masks = {f for f in files if re.sub(r"\.nii(\.gz)?$", "", f).endswith(mask_suffix)}
-        pattern, named = re.compile(subject_pattern), []
-        for f in (f for f in files if f not in masks):
-            mask = re.sub(r"(\.nii(\.gz)?)$", rf"{mask_suffix}\1", f)
-            if mask not in masks:
-                raise DataError(f"{os.path.join(root, f)}: image has no label map {mask}")
-            match = pattern.match(re.sub(r"\.nii(\.gz)?$", "", f))
-            if not match:
-                raise DataError(f"{os.path.join(root, f)}: name does not match the subject pattern {subject_pattern!r}")
-            named.append((match.group("subject"), f, mask))
-        numbers = {name: k for k, name in enumerate(sorted({n for n, _, _ in named}), start=1)}
+        named = [(tag, *pair) for tag, folder in folders.items()
+                 for pair in folder_pairs(folder, mask_suffix, subject_pattern)]
+        numbers = {name: k for k, name in enumerate(sorted({n for _, n, _, _ in named}), start=1)}
         self.subject_names = {k: name for name, k in numbers.items()}
-        pairs = [(numbers[name], modality, os.path.join(root, f), os.path.join(root, m)) for name, f, m in named]
-        super().__init__(root, pairs, dict(label_map), name="NIfTI pairs", **kwargs)
+        pairs = [(numbers[name], tag, image, mask) for tag, name, image, mask in named]
+        description = root if not isinstance(root, dict) else ", ".join(f"{t}={f}" for t, f in folders.items())
+        super().__init__(description, pairs, dict(label_map), name="NIfTI pairs", **kwargs)
 
     def describe_subject(self, subject):
         return self.subject_names.get(subject, f"subject {subject}")

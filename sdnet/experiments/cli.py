@@ -29,6 +29,38 @@ BACKENDS = {"tensorflow": ("tensorflow", "pip install tensorflow-cpu (or tensorf
             "torch": ("torch", "pip install torch")}
 
 
+
+def data_folders(items):
+    """--data's values: None (the phantom), one folder, or {modality tag: folder} from TAG=FOLDER
+    items (a value that is an existing folder is a folder even if its name holds '=')."""
+    if not items:
+        return None
+    if len(items) == 1 and ("=" not in items[0] or os.path.isdir(items[0])):
+        return items[0]
+    folders = {}
+    for item in items:
+        tag, sep, folder = item.partition("=")
+        if not sep or not tag or not folder:
+            raise ValueError(f"--data {' '.join(items)}: give one folder, or TAG=FOLDER for each modality "
+                             "(e.g. MR=/data/cine LGE=/data/lge)")
+        if tag in folders:
+            raise ValueError(f"--data: the modality tag {tag} is given twice")
+        folders[tag] = folder
+    return folders
+
+
+def tagged_folders_loader(exp, folders, cfg, cache_dir, label_map):
+    """One data set of several modalities from one folder of NIfTI pairs each, read with the user's
+    label map (or the data set's own structures), in the data set's cardiac phase."""
+    from sdnet.data.volumes import NiftiPairsLoader
+
+    structures = label_map or (dict(exp.dataset.structures) if exp.dataset.structures else None)
+    if not structures:
+        raise ValueError("--data TAG=FOLDER ...: give the label values with --label-map, e.g. MYO=2,LV=3")
+    loader = NiftiPairsLoader(folders, structures, image_size=cfg.image_size, spacing_mm=cfg.spacing_mm,
+                              cache_dir=cache_dir, heart_slices_only=False)
+    return loader.keep_phase(exp.dataset.phase)
+
 def build_parser(exp: Experiment):
     p = argparse.ArgumentParser(description=exp.title)
     p.add_argument("--methods", nargs="+", default=None, help=f"any of {list(exp.methods)}")
@@ -38,8 +70,10 @@ def build_parser(exp: Experiment):
     if exp.variants:
         p.add_argument("--variants", nargs="+", default=None, help=f"any of {list(exp.variants)}")
     p.add_argument("--preset", default="quick", choices=sorted(PRESETS))
-    p.add_argument("--data", default=None,
-                   help=f"{exp.dataset.expects}; default: the synthetic phantom in this layout")
+    p.add_argument("--data", nargs="+", default=None, metavar="FOLDER | TAG=FOLDER",
+                   help=f"{exp.dataset.expects}; or one folder of <name>.nii.gz / <name>_gt.nii.gz pairs per "
+                        "modality tag, e.g. MR=/data/cine LGE=/data/lge (with --label-map); default: the "
+                        "synthetic phantom in this layout")
     p.add_argument("--label-map", default=None, metavar="NAME=VALUE,...",
                    help="the structures and their values in the label maps, in channel order (default: the data "
                         "set's, e.g. MYO=2,LV=3,RV=1 for ACDC); values not named are background")
@@ -113,7 +147,10 @@ def prepare(exp: Experiment, args, may_restart=False, count_disk=True) -> Plan:
         cfg.replace(**changes).validate()
     use_backend(args.backend, may_restart)
     out = args.out or os.path.join("results", f"{exp.name}_{args.preset}")
-    data_name = "synthetic cardiac phantom (not real data)" if args.data is None else os.path.abspath(args.data)
+    data = data_folders(args.data)
+    data_name = ("synthetic cardiac phantom (not real data)" if data is None else
+                 ", ".join(f"{tag}={os.path.abspath(f)}" for tag, f in data.items()) if isinstance(data, dict)
+                 else os.path.abspath(data))
     if args.report_only and not os.path.isdir(out):
         raise ValueError(f"--out {out}: folder not found")
     if args.report_only and exp.analyse is None:   # the runs on disk are the data: nothing else is read
@@ -124,11 +161,15 @@ def prepare(exp: Experiment, args, may_restart=False, count_disk=True) -> Plan:
     from sdnet.data.cache import default_cache_dir
 
     check_writable_folder(args.cache_dir or default_cache_dir(), "cache folder (--cache-dir or $SDNET_CACHE)")
-    if args.data is not None and not os.path.isdir(args.data):
-        raise ValueError(f"--data {args.data}: folder not found (expected {exp.dataset.expects})")
-    root = args.data or exp.dataset.phantom(args.cache_dir)
-    loader = exp.dataset.load(root, cfg.image_size, cfg.spacing_mm, args.cache_dir,
-                              parse_label_map(args.label_map) if args.label_map else None)
+    label_map = parse_label_map(args.label_map) if args.label_map else None
+    for folder in (data.values() if isinstance(data, dict) else [data] if data else []):
+        if not os.path.isdir(folder):
+            raise ValueError(f"--data {folder}: folder not found (expected {exp.dataset.expects})")
+    if isinstance(data, dict):
+        loader = tagged_folders_loader(exp, data, cfg, args.cache_dir, label_map)
+    else:
+        loader = exp.dataset.load(data or exp.dataset.phantom(args.cache_dir), cfg.image_size, cfg.spacing_mm,
+                                  args.cache_dir, label_map)
     cfg = cfg.replace(num_masks=loader.num_masks)
     grid = select_grid(exp, args.preset, grid.methods, grid.fractions, grid.splits, grid.seeds, grid.variants,
                        num_splits=len(loader.splits()))

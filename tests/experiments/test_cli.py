@@ -95,6 +95,21 @@ def test_any_folder_of_pairs_with_its_own_label_map(phantom_root, tmp_path):
         prepare(EXP, args("--data", str(flat), "--label-map", "MYO:2", "--out", str(out)))
 
 
+def test_one_folder_of_pairs_per_modality_tag(phantom_root, tmp_path):
+    cine = flat_pairs_folder(phantom_root, tmp_path / "cine", 12)
+    lge = flat_pairs_folder(phantom_root, tmp_path / "lge", 12)      # the same subjects in another contrast
+    plan = prepare(EXP, args("--data", f"MR={cine}", f"LGE={lge}", "--label-map", "MYO=2,LV=3", "--preset", "tiny",
+                             "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "c")))
+    assert plan.loader.modalities == ("LGE", "MR") and plan.data_name.startswith(f"MR={cine}")
+    sets = [set(plan.loader.load_labelled_data(0, kind).subjects()) for kind in ("training", "validation", "test")]
+    assert not (sets[0] & sets[1] or sets[0] & sets[2] or sets[1] & sets[2])   # a person's two contrasts stay together
+    assert set(plan.loader.load_labelled_data(0, "test").modality) == {"MR", "LGE"}
+    with pytest.raises(ValueError, match="give the label values with --label-map"):
+        prepare(EXP, args("--data", f"MR={cine}", f"LGE={lge}", "--out", str(tmp_path / "o2")))
+    with pytest.raises(ValueError, match="give one folder, or TAG=FOLDER for each modality"):
+        prepare(EXP, args("--data", str(cine), f"LGE={lge}", "--out", str(tmp_path / "o3")))
+
+
 def test_quick_overrides_apply_to_the_quick_preset_only_and_set_wins(tmp_path):
     import dataclasses
 
