@@ -1,0 +1,29 @@
+"""Table 3's report from run folders on disk (constructed results, no training)."""
+import json
+import os
+
+import numpy as np
+
+from sdnet.data.dataset import Data
+from sdnet.reporting.mixtures import MIXTURES, mixtures_report
+from sdnet.training.spec import RunSpec
+
+
+def fake_run(folder, mixture, mr_dice, ct_dice):
+    os.makedirs(folder)
+    with open(os.path.join(folder, "run.json"), "w") as f:
+        json.dump({"config": MIXTURES[mixture]}, f)
+    rows = [{"volume": "1001", "scores": {"avg": mr_dice}}, {"volume": "2001", "scores": {"avg": ct_dice}}]
+    with open(os.path.join(folder, "result.json"), "w") as f:
+        json.dump({"volumes_by_weights": {"last": {"original": rows}}}, f)
+    return str(folder)
+
+
+def test_each_mixture_is_scored_per_modality_beside_the_paper_and_the_fixed_total_rows_plotted(tmp_path):
+    test = Data(np.zeros((2, 4, 4, 1)), np.zeros((2, 4, 4, 1)), np.array([1001, 2001]), modality=np.array(["MR", "CT"]))
+    runs = {RunSpec("sdnet", 1.0, 0, variant=name): fake_run(tmp_path / name, name, mr, ct)
+            for name, mr, ct in (("MR87.5_CT12.5", 0.7, 0.4), ("MR50_CT50", 0.6, 0.65), ("MR100_CT0", 0.75, 0.1))}
+    lines = mixtures_report(runs, lambda split: test, str(tmp_path))
+    assert "| 87.5 % | 12.5 % | 70 ± 0 | 40 ± 0 | 74 ± 5 | 65 ± 6 |" in lines
+    assert "| 100 % | 0 % | 75 ± 0 | (10 ± 0, not trained on) | 75 ± 3 | – |" in lines
+    assert os.path.exists(tmp_path / "table3_mr_share.png")      # two fixed-total rows: 87.5/12.5 and 50/50
