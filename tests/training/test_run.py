@@ -13,7 +13,7 @@ from sdnet.io import read_json, write_json
 from sdnet.training.run import Run, RunSpec, run_folder
 
 TINY = dict(epochs=2, batches_per_epoch=2, max_unlabelled=24, patience=5)
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("trained_runs")]   # one worker trains them once
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
