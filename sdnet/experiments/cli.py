@@ -29,7 +29,6 @@ BACKENDS = {"tensorflow": ("tensorflow", "pip install tensorflow-cpu (or tensorf
             "torch": ("torch", "pip install torch")}
 
 
-
 def data_folders(items):
     """--data's values: None (the phantom), one folder, or {modality tag: folder} from TAG=FOLDER
     items (a value that is an existing folder is a folder even if its name holds '=')."""
@@ -60,6 +59,7 @@ def tagged_folders_loader(exp, folders, cfg, cache_dir, label_map):
     loader = NiftiPairsLoader(folders, structures, image_size=cfg.image_size, spacing_mm=cfg.spacing_mm,
                               cache_dir=cache_dir, heart_slices_only=False)
     return loader.keep_phase(exp.dataset.phase)
+
 
 def build_parser(exp: Experiment):
     p = argparse.ArgumentParser(description=exp.title)
