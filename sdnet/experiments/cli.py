@@ -94,6 +94,9 @@ def build_parser(exp: Experiment):
                    help="train one run of the grid, named as in the logs (e.g. sdnet/l0.06/split0, "
                         "unet/l1/split2_seed3); what sweep workers do")
     p.add_argument("--no-report", action="store_true", help="train, but leave the report to another invocation")
+    p.add_argument("--stop-after-epochs", type=int, default=None, metavar="N",
+                   help="train each run at most N more epochs in this invocation and stop as an interruption "
+                        "would (its checkpoint kept); the next invocation resumes it: for time-boxed machines")
     p.add_argument("--runs", default=None, metavar="DIR",
                    help="another experiment's --out (e.g. a Table 1 output) whose finished runs are used where "
                         "they are this experiment's runs (same configuration, data and spec); the rest is "
@@ -145,6 +148,8 @@ def prepare(exp: Experiment, args, may_restart=False, count_disk=True) -> Plan:
             cfg.replace(**exp.variants[variant]).validate()
     for changes in (exp.quick_method_overrides.values() if args.preset == "quick" else ()):
         cfg.replace(**changes).validate()
+    if args.stop_after_epochs is not None and args.stop_after_epochs < 1:
+        raise ValueError(f"--stop-after-epochs {args.stop_after_epochs}: expected a whole number of at least 1")
     use_backend(args.backend, may_restart)
     out = args.out or os.path.join("results", f"{exp.name}_{args.preset}")
     data = data_folders(args.data)
@@ -283,8 +288,11 @@ def run_grid(plan: Plan) -> int:
             continue
         log.info("run %d/%d: %s", i, len(specs), spec.name)
         try:
-            Run(spec, run_config(plan, spec), plan.loader, run_folder(plan.out, spec),
-                image_every=plan.args.image_every, force=plan.args.force).execute()
+            result = Run(spec, run_config(plan, spec), plan.loader, run_folder(plan.out, spec),
+                         image_every=plan.args.image_every, force=plan.args.force).execute(plan.args.stop_after_epochs)
+            if result is None:
+                log.info("%s: stopped after %d epoch(s) (--stop-after-epochs); run the same command to resume it",
+                         spec.name, plan.args.stop_after_epochs)
         except RunLocked as busy:
             log.warning("skipped: %s", busy)
             locked += 1

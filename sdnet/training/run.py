@@ -58,7 +58,8 @@ class Run:
 
     def execute(self, stop_after_epochs=None):
         """Train (or resume) and evaluate; returns the result dict. `stop_after_epochs` ends this
-        call's work after that many epochs, as an interruption would (for tests). Another live
+        call's work after that many epochs, as an interruption would (returns None; the next call
+        resumes). Another live
         process training the same run: RunLocked."""
         description = describe_run(self.spec, self.cfg, self.loader)
         finished = self.folder.finished_result(description)

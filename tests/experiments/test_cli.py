@@ -28,6 +28,7 @@ def args(*argv):
     (["--set", "epochs=1.5"], "expected a whole number"),
     (["--set", "batch_size=0"], "batch_size=0 is outside"),
     (["--set", "rounding=maybe"], "expected true or false"),
+    (["--stop-after-epochs", "0"], "at least 1"),
 ])
 def test_bad_flags_are_refused_and_nothing_is_written(argv, message, tmp_path, capsys):
     out = tmp_path / "out"

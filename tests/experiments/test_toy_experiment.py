@@ -80,3 +80,16 @@ def test_runs_of_another_output_are_reused_not_retrained_and_analysed(phantom_ro
     assert "there is a run of another configuration (differing: config.epochs)" in capsys.readouterr().err
     assert main(figures, common + ["--out", out, "--runs", str(tmp_path / "nothing")]) == 2
     assert "not an experiment's output folder" in capsys.readouterr().err
+
+
+def test_stop_after_epochs_leaves_a_run_that_the_same_command_resumes(phantom_root, tmp_path):
+    exp = toy_experiment(phantom_root)
+    out = tmp_path / "out"
+    common = ["--preset", "tiny", "--out", str(out), "--cache-dir", str(tmp_path / "cache"), "--methods", "unet",
+              "--labels", "1", "--set", "epochs=2", "batches_per_epoch=2"]
+    assert main(exp, common + ["--stop-after-epochs", "1", "--no-report"]) == 0
+    (log_path,) = out.glob("runs/unet/l1/*/training_log.csv")
+    assert len(log_path.read_text().splitlines()) == 2                 # header + the one epoch trained
+    assert not (log_path.parent / "result.json").exists()
+    assert main(exp, common) == 0                                       # resumed: the second epoch, then the test
+    assert len(log_path.read_text().splitlines()) == 3 and (log_path.parent / "result.json").exists()
