@@ -194,7 +194,12 @@ def check_out_folder(out, settings: dict, force):
     """Refuse an --out folder holding runs of another configuration, naming the differing keys."""
     path = os.path.join(out, "experiment.json")
     if os.path.exists(path) and not force:
-        differing = differing_keys(read_json(path), settings)
+        from sdnet.training.folder import with_new_fields
+
+        recorded = read_json(path)
+        if isinstance(recorded.get("config"), dict):
+            recorded["config"] = with_new_fields(recorded["config"])
+        differing = differing_keys(recorded, settings)
         if differing:
             raise ValueError(f"{out} holds runs of another configuration (differing: {', '.join(differing)}); "
                              "choose another --out or pass --force")

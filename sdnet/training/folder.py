@@ -37,9 +37,14 @@ def identity(description: dict) -> dict:
         # runs recorded before the data set named its cardiac phase used every phase
         ident["dataset"] = {"phase": "all", **{k: v for k, v in ident["dataset"].items() if k != "notes"}}
     if isinstance(ident["config"], dict):
-        # configuration fields added since the run was recorded: their defaults keep the old behaviour
-        ident["config"] = {**asdict(SDNetConfig()), **ident["config"]}
+        ident["config"] = with_new_fields(ident["config"])
     return ident
+
+
+def with_new_fields(config: dict) -> dict:
+    """A recorded configuration completed with the fields added to SDNetConfig since it was
+    recorded: their defaults keep the old behaviour, so an old run or output folder still matches."""
+    return {**asdict(SDNetConfig()), **config}
 
 
 def differing_keys(a: dict, b: dict, prefix="") -> list:

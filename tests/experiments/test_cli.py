@@ -5,6 +5,7 @@ import stat
 
 import pytest
 
+from sdnet.config import SDNetConfig
 from sdnet.experiments import Experiment, main
 from sdnet.experiments.cli import build_parser, check_out_folder, prepare
 from sdnet.reporting.published import TABLE1
@@ -73,11 +74,21 @@ def test_an_out_that_is_a_file_or_an_unwritable_cache_is_reported_before_any_wor
 
 
 def test_out_folder_of_another_configuration_is_refused(tmp_path):
-    check_out_folder(str(tmp_path), {"config": {"epochs": 2, "seed": 1}}, force=False)
-    (tmp_path / "experiment.json").write_text(json.dumps({"config": {"epochs": 2, "seed": 1}}))
-    with pytest.raises(ValueError, match="differing: config.epochs"):
-        check_out_folder(str(tmp_path), {"config": {"epochs": 3, "seed": 1}}, force=False)
-    check_out_folder(str(tmp_path), {"config": {"epochs": 3, "seed": 1}}, force=True)
+    config = SDNetConfig(epochs=2).to_dict()
+    check_out_folder(str(tmp_path), {"config": config}, force=False)
+    (tmp_path / "experiment.json").write_text(json.dumps({"config": config}))
+    with pytest.raises(ValueError, match=r"differing: config.epochs\)"):
+        check_out_folder(str(tmp_path), {"config": {**config, "epochs": 3}}, force=False)
+    check_out_folder(str(tmp_path), {"config": {**config, "epochs": 3}}, force=True)
+
+
+def test_an_out_folder_recorded_before_a_configuration_field_existed_still_matches(tmp_path):
+    config = SDNetConfig().to_dict()
+    old = {k: v for k, v in config.items() if k != "w_area"}          # recorded before the area cost existed
+    (tmp_path / "experiment.json").write_text(json.dumps({"config": old}))
+    check_out_folder(str(tmp_path), {"config": config}, force=False)
+    with pytest.raises(ValueError, match="differing: config.w_area"):      # the new field's default is the old behaviour
+        check_out_folder(str(tmp_path), {"config": {**config, "w_area": 2.0}}, force=False)
 
 
 def test_report_only_on_an_empty_folder_says_so(tmp_path, capsys):
