@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import logging
+import os
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -129,7 +130,7 @@ class Loader(abc.ABC):
 
     def describe(self) -> dict:
         """What a run folder records about its data (enough to preprocess new scans alike)."""
-        return {"name": self.name, "root": str(self.root), "structures": list(self.structures),
+        return {"name": self.name, "root": resolved_root(self.root), "structures": list(self.structures),
                 "label_codes": dict(zip(self.structures, (int(c) for c in self.label_codes))),
                 "modalities": list(self.modalities), "preprocessing": self.preprocessing(),
                 "phase": self.phase or "all", "notes": list(self.notes)}
@@ -168,3 +169,11 @@ class DataSet:
         loader = self.open(root, image_size=image_size, spacing_mm=spacing_mm, cache_dir=cache_dir,
                            **({"structures": chosen} if chosen else {}))
         return loader.keep_phase(self.phase)
+
+
+def resolved_root(root):
+    """A data folder (or {modality tag: folder}) as an absolute path with links resolved: the
+    same data reached from another working directory or through a link is the same data."""
+    if isinstance(root, dict):
+        return {tag: resolved_root(folder) for tag, folder in root.items()}
+    return os.path.realpath(str(root))

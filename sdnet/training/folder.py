@@ -22,6 +22,7 @@ import shutil
 from dataclasses import asdict
 
 from sdnet.config import SDNetConfig
+from sdnet.data.base import resolved_root
 from sdnet.io import atomic_write, read_json, write_json
 
 log = logging.getLogger("sdnet")
@@ -36,6 +37,8 @@ def identity(description: dict) -> dict:
     if isinstance(ident["dataset"], dict):
         # runs recorded before the data set named its cardiac phase used every phase
         ident["dataset"] = {"phase": "all", **{k: v for k, v in ident["dataset"].items() if k != "notes"}}
+        if ident["dataset"].get("root") is not None:   # recorded as typed before roots were resolved
+            ident["dataset"]["root"] = resolved_root(ident["dataset"]["root"])
     if isinstance(ident["config"], dict):
         ident["config"] = with_new_fields(ident["config"])
     return ident

@@ -79,11 +79,13 @@ def test_a_finished_run_is_skipped_not_retrained(cfg, phantom_loader, finished_r
     again = Run(spec, cfg, phantom_loader, folder).execute()
     assert again == json.loads(json.dumps(first))
     assert os.path.getmtime(os.path.join(folder, "result.json")) == mtime
-    # a run recorded before run.json named the cardiac phase used every phase, and a configuration
-    # field added since then takes its default: still this run
+    # a run recorded before run.json named the cardiac phase used every phase, a configuration
+    # field added since then takes its default, and a data folder typed as a relative path is the
+    # same folder: still this run
     description = read_json(os.path.join(folder, "run.json"))
     assert description["dataset"].pop("phase") == "all"
     del description["config"]["w_area"]
+    description["dataset"]["root"] = os.path.relpath(description["dataset"]["root"])
     write_json(os.path.join(folder, "run.json"), description)
     assert Run(spec, cfg, phantom_loader, folder).execute() == again
     description["dataset"]["phase"] = "ED"
