@@ -9,6 +9,8 @@ quick preset runs three mixtures; `--variants` names others, e.g. every fixed-to
     python experiments/table3_mmwhs.py --preset quick                     # MM-WHS phantom, minutes on a CPU
     python experiments/table3_mmwhs.py --data /path/to/MM-WHS/training --preset paper     # all 14 mixtures
     python experiments/table3_mmwhs.py --preset quick --variants MR87.5_CT12.5 MR50_CT50 MR12.5_CT87.5
+    # any two modalities: the first --data folder plays MR's part, the second CT's
+    python experiments/table3_mmwhs.py --data cine=/data/cine LGE=/data/lge --label-map MYO=2,LV=3
 """
 import sys
 
@@ -22,7 +24,7 @@ def analyse(plan, folders):
     from sdnet.reporting.mixtures import mixtures_report
 
     return mixtures_report(folders, lambda split: plan.loader.load_labelled_data(split, "test"), plan.out,
-                           plan.cfg.test_weights)
+                           plan.cfg.test_weights, tags=(plan.roles["MR"], plan.roles["CT"]))
 
 
 TABLE3_MMWHS = Experiment(
@@ -35,6 +37,7 @@ TABLE3_MMWHS = Experiment(
     variants=MIXTURES,
     overrides=MULTIMODAL_SUPERVISED,
     quick_variants=("MR100_CT100", "MR100_CT12.5", "MR12.5_CT100"),
+    modality_roles=("MR", "CT"),
     analyse=analyse,
 )
 

@@ -61,6 +61,33 @@ def tagged_folders_loader(exp, folders, cfg, cache_dir, label_map):
     return loader.keep_phase(exp.dataset.phase)
 
 
+def modality_roles(exp: Experiment, loader, data) -> dict:
+    """{role: the data's modality tag}: the tags an experiment's variants name (Table 3's MR and
+    CT) played by the data's own tags. Data that has the role tags keeps them; other data takes
+    them in the order its --data TAG=FOLDER items were given (alphabetically for one folder)."""
+    roles = exp.modality_roles
+    if not roles:
+        return {}
+    tags = list(data) if isinstance(data, dict) else sorted(loader.modalities)
+    if set(roles) <= set(tags):
+        return {role: role for role in roles}
+    if len(tags) != len(roles):
+        raise ValueError(f"{exp.name} mixes {len(roles)} modalities ({', '.join(roles)}); the data has "
+                         f"{len(tags)}: {', '.join(tags)} (give one folder per modality: "
+                         f"--data {' '.join(f'{r}=FOLDER' for r in roles)}, any tags)")
+    mapping = dict(zip(roles, tags))
+    log.info("modality roles: %s", ", ".join(f"{tag} plays {role}" for role, tag in mapping.items()))
+    return mapping
+
+
+def with_roles(modality_fractions: str, roles: dict) -> str:
+    """"MR=1,CT=0.125" with MR and CT replaced by the tags that play them."""
+    from sdnet.config import parse_modality_fractions
+
+    shares = parse_modality_fractions(modality_fractions)
+    return ",".join(f"{roles.get(tag, tag)}={share:g}" for tag, share in shares.items())
+
+
 def build_parser(exp: Experiment):
     p = argparse.ArgumentParser(description=exp.title)
     p.add_argument("--methods", nargs="+", default=None, help=f"any of {list(exp.methods)}")
@@ -134,6 +161,7 @@ class Plan:
     out: str
     data_name: str
     args: argparse.Namespace
+    roles: dict = None      # {role: the data's modality tag} (see `modality_roles`)
 
 
 def prepare(exp: Experiment, args, may_restart=False, count_disk=True) -> Plan:
@@ -178,7 +206,7 @@ def prepare(exp: Experiment, args, may_restart=False, count_disk=True) -> Plan:
     cfg = cfg.replace(num_masks=loader.num_masks)
     grid = select_grid(exp, args.preset, grid.methods, grid.fractions, grid.splits, grid.seeds, grid.variants,
                        num_splits=len(loader.splits()))
-    plan = Plan(exp, cfg, grid, loader, out, data_name, args)
+    plan = Plan(exp, cfg, grid, loader, out, data_name, args, modality_roles(exp, loader, data))
     settings = {"experiment": exp.name, "config": cfg.to_dict(), "data": data_name,
                 "structures": dict(zip(loader.structures, loader.label_codes)), "backend": args.backend}
     check_out_folder(out, settings, args.force)
@@ -213,6 +241,8 @@ def run_config(plan: Plan, spec) -> SDNetConfig:
         changes.update(plan.exp.quick_method_overrides.get(spec.method, {}))
     if spec.variant:
         changes.update(plan.exp.variants[spec.variant])
+        if plan.roles and "modality_fractions" in changes:
+            changes["modality_fractions"] = with_roles(changes["modality_fractions"], plan.roles)
     changes.update(parse_overrides(plan.args.set))
     return plan.cfg.replace(**changes)
 

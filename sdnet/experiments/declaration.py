@@ -34,6 +34,9 @@ class Experiment:
     quick_splits: tuple = (0,)
     quick_seeds: tuple = ()
     quick_variants: tuple = ()
+    # the modality tags the variants' `modality_fractions` name, e.g. ("MR", "CT") for Table 3: data
+    # with other tags (cine and LGE) take these roles in the order of --data (see `modality_roles`)
+    modality_roles: tuple = ()
     # after the runs: analyse(plan, {RunSpec: finished run folder}) -> markdown lines added to
     # report.md (figures written beside it): what a paper result shows beyond the Dice table
     analyse: Optional[Callable] = None

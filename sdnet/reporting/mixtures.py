@@ -47,39 +47,43 @@ def _published(cell) -> str:
     return "–" if cell is None else f"{cell[0]} ± {cell[1]}"
 
 
-def mixtures_report(runs: dict, test_data, out, weights="last") -> list:
-    """`runs`: {RunSpec: run folder}; `test_data(split)`: that split's test Data. The table per
-    mixture and the fixed-total plot in `out`."""
+def mixtures_report(runs: dict, test_data, out, weights="last", tags=("MR", "CT")) -> list:
+    """`runs`: {RunSpec: run folder}; `test_data(split)`: that split's test Data; `tags`: the data's
+    tags that play MR and CT (a user's cine and LGE). The table per mixture and the fixed-total
+    plot in `out`."""
+    first, second = tags
     rows, curve = [], []
     for spec, folder in sorted(runs.items(), key=lambda item: item[0].name):
         result = read_json(os.path.join(folder, "result.json"))
         shares = parse_modality_fractions(read_json(os.path.join(folder, "run.json"))["config"]["modality_fractions"])
-        mr, ct = shares.get("MR", 0.0), shares.get("CT", 0.0)
+        mr, ct = shares.get(first, 0.0), shares.get(second, 0.0)
         scores = scores_by_modality(result, test_data(spec.split), weights)
         published = PUBLISHED.get((mr, ct), (None, None))
-        rows.append(f"| {100 * mr:g} % | {100 * ct:g} % | {_cell(scores.get('MR'), mr > 0)} | "
-                    f"{_cell(scores.get('CT'), ct > 0)} | {_published(published[0])} | {_published(published[1])} |")
+        rows.append(f"| {100 * mr:g} % | {100 * ct:g} % | {_cell(scores.get(first), mr > 0)} | "
+                    f"{_cell(scores.get(second), ct > 0)} | {_published(published[0])} | {_published(published[1])} |")
         if mr > 0 and ct > 0 and np.isclose(mr + ct, 1.0):
-            curve.append((mr, scores.get("MR"), scores.get("CT"), published))
-    lines = ["### Table 3: test Dice (%) on each modality (per patient, avg = pooled soft Dice)", "",
-             "| MR train | CT train | MR test | CT test | published MR test | published CT test |",
-             "|---|---|---|---|---|---|", *rows, ""]
+            curve.append((mr, scores.get(first), scores.get(second), published))
+    lines = ["### Table 3: test Dice (%) on each modality (per patient, avg = pooled soft Dice)", ""]
+    if tuple(tags) != ("MR", "CT"):
+        lines += [f"{first} plays MR's part and {second} CT's: the published columns are the paper's MR and CT.", ""]
+    lines += [f"| {first} train | {second} train | {first} test | {second} test | published MR test | "
+              "published CT test |", "|---|---|---|---|---|---|", *rows, ""]
     if len(curve) >= 2:
-        fixed_total_plot(sorted(curve, key=lambda c: c[0]), os.path.join(out, "table3_mr_share.png"))
-        lines += ["![Test Dice against the MR share of the training set](table3_mr_share.png)", ""]
+        fixed_total_plot(sorted(curve, key=lambda c: c[0]), os.path.join(out, "table3_mr_share.png"), tags)
+        lines += [f"![Test Dice against the {first} share of the training set](table3_mr_share.png)", ""]
     return lines
 
 
-def fixed_total_plot(curve, path):
+def fixed_total_plot(curve, path, tags=("MR", "CT")):
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     shares = [100 * c[0] for c in curve]
-    for k, (tag, colour) in enumerate((("MR", "tab:blue"), ("CT", "tab:orange"))):
+    for k, (tag, paper_tag, colour) in enumerate(zip(tags, ("MR", "CT"), ("tab:blue", "tab:orange"))):
         measured = [c[1 + k].mean() if c[1 + k] is not None else np.nan for c in curve]
         published = [c[3][k][0] if c[3][k] is not None else np.nan for c in curve]
         ax.plot(shares, measured, "o-", color=colour, label=f"{tag} test (measured)")
-        ax.plot(shares, published, "s--", color=colour, alpha=0.6, label=f"{tag} test (published)")
-    ax.set_xlabel("MR share of the training subjects (%)")
+        ax.plot(shares, published, "s--", color=colour, alpha=0.6, label=f"{paper_tag} test (published)")
+    ax.set_xlabel(f"{tags[0]} share of the training subjects (%)")
     ax.set_ylabel("Dice (%)")
     ax.set_title("Table 3's fixed-total rows", fontsize=9)
     ax.legend(fontsize=7)

@@ -122,6 +122,27 @@ def test_one_folder_of_pairs_per_modality_tag(phantom_root, tmp_path):
         prepare(EXP, args("--data", str(cine), f"LGE={lge}", "--out", str(tmp_path / "o3")))
 
 
+def test_mixtures_of_any_two_modality_tags_take_the_roles_of_mr_and_ct_in_data_order(phantom_root, tmp_path):
+    import dataclasses
+
+    from sdnet.experiments.cli import run_config
+    from sdnet.reporting.mixtures import MIXTURES
+    from sdnet.training.spec import RunSpec
+
+    exp = dataclasses.replace(EXP, methods=("sdnet",), fractions=(1.0,), variants=MIXTURES,
+                              modality_roles=("MR", "CT"))
+    cine = flat_pairs_folder(phantom_root, tmp_path / "cine", 12)
+    lge = flat_pairs_folder(phantom_root, tmp_path / "lge", 12)
+    common = ("--label-map", "MYO=2,LV=3", "--preset", "tiny", "--cache-dir", str(tmp_path / "c"))
+    plan = prepare(exp, build_parser(exp).parse_args(["--data", f"cine={cine}", f"LGE={lge}", *common,
+                                                      "--out", str(tmp_path / "out")]))
+    assert plan.roles == {"MR": "cine", "CT": "LGE"}          # the order of --data, not the alphabet
+    mixture = RunSpec("sdnet", 1.0, 0, variant="MR100_CT12.5")
+    assert run_config(plan, mixture).modality_fractions == "cine=1,LGE=0.125"
+    with pytest.raises(ValueError, match=r"mixes 2 modalities \(MR, CT\); the data has 1: MR"):
+        prepare(exp, build_parser(exp).parse_args(["--data", str(cine), *common, "--out", str(tmp_path / "o2")]))
+
+
 def test_quick_overrides_apply_to_the_quick_preset_only_and_set_wins(tmp_path):
     import dataclasses
 

@@ -27,3 +27,15 @@ def test_each_mixture_is_scored_per_modality_beside_the_paper_and_the_fixed_tota
     assert "| 87.5 % | 12.5 % | 70 ± 0 | 40 ± 0 | 74 ± 5 | 65 ± 6 |" in lines
     assert "| 100 % | 0 % | 75 ± 0 | (10 ± 0, not trained on) | 75 ± 3 | – |" in lines
     assert os.path.exists(tmp_path / "table3_mr_share.png")      # two fixed-total rows: 87.5/12.5 and 50/50
+
+
+def test_other_modality_tags_head_the_columns_and_the_paper_stays_mr_and_ct(tmp_path):
+    test = Data(np.zeros((2, 4, 4, 1)), np.zeros((2, 4, 4, 1)), np.array([1001, 2001]),
+                modality=np.array(["cine", "LGE"]))
+    folder = fake_run(tmp_path / "m", "MR100_CT12.5", 0.8, 0.5)
+    with open(os.path.join(folder, "run.json"), "w") as f:
+        json.dump({"config": {"modality_fractions": "cine=1,LGE=0.125"}}, f)     # as run_config records it
+    lines = mixtures_report({RunSpec("sdnet", 1.0, 0, variant="MR100_CT12.5"): folder}, lambda split: test,
+                            str(tmp_path), tags=("cine", "LGE"))
+    assert "| cine train | LGE train | cine test | LGE test | published MR test | published CT test |" in lines
+    assert "| 100 % | 12.5 % | 80 ± 0 | 50 ± 0 | 76 ± 3 | 56 ± 6 |" in lines
