@@ -136,7 +136,7 @@ class Trainer:
                   **method.on_validation_end(self.data.validation, self.structures)}
         _, stop = stopper.update(1.0 - val_dice)
         if val_dice > state["best_val"]:
-            state["best_val"] = val_dice
+            state["best_val"], state["best_epoch"] = val_dice, state["epochs_trained"]
             method.save_weights(self.folder.weights_dir("best"))
         state["wall_s"] += time.time() - start
         self.log.write(state["phase"], state["epoch"], values)

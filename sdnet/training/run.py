@@ -98,7 +98,9 @@ class Run:
         method.save_weights(last)
         evaluations = {"last": evaluate(method, data.test, self.loader.structures)}
         factors = method.factor_statistics(data.test)          # of the last weights, as the test scores
-        if os.path.exists(self.folder.file("best")):
+        if state.get("best_epoch") == state["epochs_trained"] - 1:
+            evaluations["best"] = evaluations["last"]          # the last epoch was the best: the same weights
+        elif os.path.exists(self.folder.file("best")):
             method.load_weights(self.folder.file("best"))
             evaluations["best"] = evaluate(method, data.test, self.loader.structures)
         for weights, by_protocol in evaluations.items():

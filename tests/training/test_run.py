@@ -124,3 +124,15 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(method, cfg, pha
     log_a = np.genfromtxt(os.path.join(straight_folder, "training_log.csv"), delimiter=",", names=True)
     log_b = np.genfromtxt(tmp_path / "resumed" / "training_log.csv", delimiter=",", names=True)
     np.testing.assert_allclose(log_a["val_dice"], log_b["val_dice"], atol=1e-6)
+
+
+def test_best_weights_of_the_last_epoch_are_scored_once(cfg, phantom_loader, tmp_path, monkeypatch):
+    import sdnet.evaluation
+
+    calls = []
+    evaluate = sdnet.evaluation.evaluate
+    monkeypatch.setattr(sdnet.evaluation, "evaluate", lambda *a, **k: calls.append(1) or evaluate(*a, **k))
+    spec = RunSpec("unet", 0.06, 0)
+    result = Run(spec, cfg.replace(epochs=1), phantom_loader, run_folder(str(tmp_path), spec)).execute()
+    assert len(calls) == 1                      # one epoch: it is both the best and the last
+    assert result["summary_by_weights"]["best"] == result["summary_by_weights"]["last"]
