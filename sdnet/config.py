@@ -51,6 +51,11 @@ class SDNetConfig:
     # (training-mode batch norm, the unlabelled batch); "predicted_training_bn" = the separate
     # images, in training-mode batch norm
     fake_masks: str = "predicted"
+    # the batch-norm statistics that validation, the test scores and every inference-mode
+    # prediction use: "moving" = the moving averages of training (the original); "recomputed" =
+    # before each validation, the segmentation path's statistics recomputed from the training
+    # images (labelled and unlabelled, unaugmented; sdnet/nn/precise_bn.py)
+    batchnorm_statistics: str = "moving"
     # loss weights (paper section 4.2, original sdnet_config_acdc.py)
     w_kl: float = 0.01
     w_segmentation: float = 10.0
@@ -151,6 +156,7 @@ RANGES = {  # numeric fields: [low, high]
 CHOICES = {
     "discriminator_masks": ("all", "disjoint"), "mask_interpolation": ("bilinear", "nearest"),
     "spectral": ("penalty", "none"), "fake_masks": FAKE_MASKS, "test_weights": ("last", "best"),
+    "batchnorm_statistics": ("moving", "recomputed"),
     "precision": ("float32", "mixed_bfloat16", "mixed_float16"),
 }
 DERIVED = {"num_masks": "it is the number of structures of the data set"}

@@ -20,6 +20,7 @@ from sdnet.data.augment import Rotation
 from sdnet.data.semi import TrainingData
 from sdnet.data.streams import ArrayStream
 from sdnet.methods.base import Batch, Method
+from sdnet.nn.precise_bn import recalibrate_batchnorm
 from sdnet.progress import progress
 from sdnet.training.checkpoint import load_checkpoint, save_checkpoint
 from sdnet.training.early_stopping import EarlyStopping
@@ -94,6 +95,17 @@ class Trainer:
         sizes = [len(streams["labelled"].order)] + ([len(streams["unlabelled"].order)] if "unlabelled" in streams else [])
         return int(math.ceil(max(sizes) / self.cfg.batch_size))
 
+    def calibration_images(self, limit=1000):
+        """The training images the segmentation path learns from (labelled and unlabelled, as
+        stored: unaugmented), at most `limit`, in a fixed order: what recomputed batch-norm
+        statistics describe."""
+        if not hasattr(self, "_calibration"):
+            unlabelled = self.data.unlabelled
+            images = np.concatenate([self.data.labelled.images] + ([unlabelled.images] if unlabelled is not None else []))
+            order = np.random.default_rng([self.cfg.seed, 11]).permutation(len(images))[:limit]
+            self._calibration = images[order]
+        return self._calibration
+
     def fit(self, stop_after_epochs=None):
         """Train (or resume); returns the final state, or None when `stop_after_epochs` epochs
         were trained in this call before the end (an interruption, for tests)."""
@@ -131,6 +143,8 @@ class Trainer:
         method, start = self.method, time.time()
         method.on_epoch_start(state["epoch"])
         losses = self._train_epoch(streams, state)
+        if self.cfg.batchnorm_statistics == "recomputed":
+            recalibrate_batchnorm(method.mask_network(), self.calibration_images(), self.cfg.batch_size)
         val_dice = validation_dice(method, self.data.validation)
         values = {"val_dice": val_dice, "val_loss": 1 - val_dice, **losses,
                   **method.on_validation_end(self.data.validation, self.structures)}

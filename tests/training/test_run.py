@@ -136,3 +136,37 @@ def test_best_weights_of_the_last_epoch_are_scored_once(cfg, phantom_loader, tmp
     result = Run(spec, cfg.replace(epochs=1), phantom_loader, run_folder(str(tmp_path), spec)).execute()
     assert len(calls) == 1                      # one epoch: it is both the best and the last
     assert result["summary_by_weights"]["best"] == result["summary_by_weights"]["last"]
+
+
+
+def test_recomputed_batchnorm_statistics_are_those_saved_and_scored(cfg, phantom_loader, tmp_path, monkeypatch):
+    import sdnet.training.loop
+    from sdnet.inference import load_model
+    from sdnet.nn.precise_bn import batchnorm_layers, recalibrate_batchnorm
+
+    recomputed = []
+
+    def recording(net, images, batch_size):
+        recalibrate_batchnorm(net, images, batch_size)
+        recomputed.append((len(images), [np.asarray(layer.moving_mean) for layer in batchnorm_layers(net)]))
+
+    monkeypatch.setattr(sdnet.training.loop, "recalibrate_batchnorm", recording)
+    spec = RunSpec("sdnet", 0.06, 0)
+    folder = run_folder(str(tmp_path), spec)
+    Run(spec, cfg.replace(epochs=1, batchnorm_statistics="recomputed"), phantom_loader, folder).execute()
+    assert len(recomputed) == 1                                # before the epoch's validation
+    count, means = recomputed[-1]
+    assert 0 < count <= 1000
+    saved = load_model(folder, "last").method.mask_network()
+    for mean, layer in zip(means, batchnorm_layers(saved)):
+        np.testing.assert_allclose(mean, np.asarray(layer.moving_mean), rtol=1e-6, atol=1e-7)
+
+
+def test_the_batchnorm_report_scores_a_run_with_moving_training_and_recomputed_statistics(finished_run):
+    from sdnet.reporting.batchnorm import batchnorm_modes
+
+    _, folder, _ = finished_run("sdnet")
+    r = batchnorm_modes(folder, "last", test=True)
+    assert all(0 <= r[mode] <= 1 for mode in ("inference", "training", "recomputed"))
+    assert set(r["test_moving"]) == set(r["test_recomputed"]) == {"mean", "avg"}
+    assert {"D_real", "D_inference", "D_training"} <= set(r)
