@@ -35,6 +35,7 @@ ONE_SUBJECT_ABLATION = Experiment(
         "small_discriminator": {"discriminator_filters": 16},
         "lr3e-5": {"learning_rate": 3e-5},
         "lr3e-4": {"learning_rate": 3e-4},
+        "recomputed_bn": {"batchnorm_statistics": "recomputed"},   # validation and test with precise BN
     },
     quick_overrides=ONE_SUBJECT_CPU,
     quick_seeds=(1,),

@@ -10,8 +10,9 @@ scores with the moving and with recomputed statistics.
     python -m sdnet.reporting.batchnorm RUN_FOLDER [RUN_FOLDER ...] --weights last --test
 
 The images come from the data folder the run recorded (or --data), read as an ACDC folder or a
-folder of NIfTI pairs with the run's label codes; the recomputed statistics from up to 1,000 of
-its training split's images (the labelled subjects and the unlabelled pool, unaugmented).
+folder of NIfTI pairs with the run's label codes; the statistics are recomputed from the images
+`batchnorm_statistics=recomputed` would use (the run's labelled subset and unlabelled pool, drawn
+as the run drew them, unaugmented, at most 1,000).
 """
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ def batchnorm_modes(folder, weights="best", data=None, test=False) -> dict:
     from sdnet.evaluation import evaluate, slice_dice, summarise
     from sdnet.inference import load_model
     from sdnet.nn.precise_bn import recalibrate_batchnorm
+    from sdnet.training.loop import calibration_images
+    from sdnet.training.run import training_data
+    from sdnet.training.spec import RunSpec
 
     model = load_model(folder, weights)
     pre = model.dataset["preprocessing"]
@@ -63,9 +67,9 @@ def batchnorm_modes(folder, weights="best", data=None, test=False) -> dict:
 
     if test:
         out["test_moving"] = test_scores()
-    images = loader.load_labelled_data(split, "training").images
-    images = images[np.random.default_rng(0).permutation(len(images))[:1000]]
-    recalibrate_batchnorm(model.method.mask_network(), images, size)
+    spec = RunSpec(**model.spec)
+    images = calibration_images(training_data(loader, spec, model.config, model.method), model.config.seed)
+    recalibrate_batchnorm(model.method.mask_network(), images, size)     # as `batchnorm_statistics=recomputed`
     out["recomputed"] = float(np.mean(slice_dice(validation.masks, model.segment(validation.images)[..., :L])))
     if test:
         out["test_recomputed"] = test_scores()

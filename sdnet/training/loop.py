@@ -72,6 +72,15 @@ def next_batch(streams) -> Batch:
     return Batch(**values)
 
 
+def calibration_images(data: TrainingData, seed, limit=1000):
+    """The training images the segmentation path learns from (labelled and unlabelled, as
+    stored: unaugmented), at most `limit`, in a fixed order: what recomputed batch-norm
+    statistics (`batchnorm_statistics=recomputed`) describe."""
+    unlabelled = data.unlabelled
+    images = np.concatenate([data.labelled.images] + ([unlabelled.images] if unlabelled is not None else []))
+    return images[np.random.default_rng([seed, 11]).permutation(len(images))[:limit]]
+
+
 class Trainer:
     def __init__(self, method: Method, data: TrainingData, cfg: SDNetConfig, folder: RunFolder, structures,
                  name, image_every=0):
@@ -95,15 +104,9 @@ class Trainer:
         sizes = [len(streams["labelled"].order)] + ([len(streams["unlabelled"].order)] if "unlabelled" in streams else [])
         return int(math.ceil(max(sizes) / self.cfg.batch_size))
 
-    def calibration_images(self, limit=1000):
-        """The training images the segmentation path learns from (labelled and unlabelled, as
-        stored: unaugmented), at most `limit`, in a fixed order: what recomputed batch-norm
-        statistics describe."""
+    def calibration_images(self):
         if not hasattr(self, "_calibration"):
-            unlabelled = self.data.unlabelled
-            images = np.concatenate([self.data.labelled.images] + ([unlabelled.images] if unlabelled is not None else []))
-            order = np.random.default_rng([self.cfg.seed, 11]).permutation(len(images))[:limit]
-            self._calibration = images[order]
+            self._calibration = calibration_images(self.data, self.cfg.seed)
         return self._calibration
 
     def fit(self, stop_after_epochs=None):

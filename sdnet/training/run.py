@@ -78,10 +78,7 @@ class Run:
 
         seed_everything(self.cfg.seed, deterministic=not self.cfg.xla)
         method = build_method(self.spec.method, self.cfg)
-        data = load_training_data(self.loader, self.spec.split, self.spec.fraction, seed=self.cfg.seed,
-                                  max_unlabelled=self.cfg.max_unlabelled, use_unlabelled=method.uses_unlabelled_pool,
-                                  discriminator_masks=self.cfg.discriminator_masks,
-                                  modality_fractions=parse_modality_fractions(self.cfg.modality_fractions))
+        data = training_data(self.loader, self.spec, self.cfg, method)
         trainer = Trainer(method, data, self.cfg, self.folder, self.loader.structures, self.spec.name,
                           self.image_every)
         state = trainer.fit(stop_after_epochs)
@@ -120,6 +117,14 @@ class Run:
         if os.path.exists(self.folder.checkpoint_path):
             os.remove(self.folder.checkpoint_path)     # last/ and best/ keep the weights
         return result
+
+
+def training_data(loader, spec, cfg, method):
+    """The run's TrainingData: its labelled subset, unlabelled pool, D_M's masks and the
+    validation and test sets, drawn as training draws them."""
+    return load_training_data(loader, spec.split, spec.fraction, seed=cfg.seed, max_unlabelled=cfg.max_unlabelled,
+                              use_unlabelled=method.uses_unlabelled_pool, discriminator_masks=cfg.discriminator_masks,
+                              modality_fractions=parse_modality_fractions(cfg.modality_fractions))
 
 
 def write_scores(by_protocol, path):
