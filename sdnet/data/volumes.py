@@ -100,8 +100,22 @@ class VolumePairLoader(Loader):
             arrays.update(frame_names=np.array(frames), thickness=np.array(thickness))
             save_cached(path, arrays)
         self.check_codes_present(arrays["label_values"])
+        if len(self.modalities) > 1:
+            self.check_modalities_agree(arrays)
         self._cached = arrays
         return arrays
+
+    def check_modalities_agree(self, arrays):
+        """Each modality's label maps must hold every structure: two folders labelled with
+        different values (or names) would otherwise train one modality on empty structures."""
+        for tag in self.modalities:
+            found = np.unique(arrays["labels"][arrays["modality"] == tag])
+            absent = {name: code for name, code in zip(self.structures, self.label_codes) if code not in set(found)}
+            if absent:
+                folder = os.path.dirname(next(img for _, modality, img, _ in self.pairs if modality == tag))
+                raise DataError(f"{folder}: no {tag} label map has the value(s) {absent} (their values: "
+                                f"{sorted(int(v) for v in found)}); every modality's label maps need every "
+                                "structure of the label map: do the modalities use other label values?")
 
     def _frames_of(self, subjects):
         a = self._arrays()

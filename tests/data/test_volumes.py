@@ -89,3 +89,27 @@ def test_a_mixture_takes_its_own_fraction_of_each_modality(mmwhs_root, tmp_path)
     mr = [s for s in test.subjects() if s < 2000]
     assert mr and scores["MR"].tolist() == [50.0] * len(mr)
     assert scores["CT"].tolist() == [25.0] * (test.num_subjects - len(mr))
+
+
+def test_two_modalities_labelled_with_different_values_are_refused_naming_the_folder(tmp_path):
+    import nibabel as nib
+
+    acdc = write_acdc(str(tmp_path / "acdc"), subjects=4, size=32, spacing=9.0, slices=2, phases=1, cine=False)
+    folders = {"cine": tmp_path / "cine", "LGE": tmp_path / "lge"}
+    for tag, folder in folders.items():
+        folder.mkdir()
+        for p in sorted(os.listdir(acdc)):
+            if p.startswith("patient"):
+                for f in os.listdir(os.path.join(acdc, p)):
+                    target = folder / f"{tag}_{f}"
+                    if tag == "LGE" and f.endswith("_gt.nii.gz"):      # this site codes the LV as 4
+                        img = nib.load(os.path.join(acdc, p, f))
+                        labels = np.asarray(img.dataobj).copy()
+                        labels[labels == 3] = 4
+                        nib.save(nib.Nifti1Image(labels, img.affine, img.header), target)
+                    elif f.endswith(".nii.gz"):
+                        shutil.copy(os.path.join(acdc, p, f), target)
+    loader = NiftiPairsLoader({t: str(f) for t, f in folders.items()}, parse_label_map("MYO=2,LV=3"), image_size=32,
+                              spacing_mm=9.0, cache_dir=str(tmp_path / "c"), heart_slices_only=False)
+    with pytest.raises(DataError, match=r"lge: no LGE label map has the value\(s\) \{'LV': 3\}"):
+        loader.load_labelled_data(0, "all")
