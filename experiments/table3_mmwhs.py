@@ -9,7 +9,7 @@ quick preset runs three mixtures; `--variants` names others, e.g. every fixed-to
     python experiments/table3_mmwhs.py --preset quick                     # MM-WHS phantom, minutes on a CPU
     python experiments/table3_mmwhs.py --data /path/to/MM-WHS/training --preset paper     # all 14 mixtures
     python experiments/table3_mmwhs.py --preset quick --variants MR87.5_CT12.5 MR50_CT50 MR12.5_CT87.5
-    # any two modalities: the first --data folder plays MR's part, the second CT's
+    # any two modalities: in the order given they play MR's and CT's parts (a tag named MR or CT keeps its own)
     python experiments/table3_mmwhs.py --data cine=/data/cine LGE=/data/lge --label-map MYO=2,LV=3
 """
 import sys

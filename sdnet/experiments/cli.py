@@ -63,8 +63,9 @@ def tagged_folders_loader(exp, folders, cfg, cache_dir, label_map):
 
 def modality_roles(exp: Experiment, loader, data) -> dict:
     """{role: the data's modality tag}: the tags an experiment's variants name (Table 3's MR and
-    CT) played by the data's own tags. Data that has the role tags keeps them; other data takes
-    them in the order its --data TAG=FOLDER items were given (alphabetically for one folder)."""
+    CT) played by the data's own tags. A tag equal to a role plays it; the other tags take the
+    remaining roles in the order their --data TAG=FOLDER items were given (alphabetically for one
+    folder)."""
     roles = exp.modality_roles
     if not roles:
         return {}
@@ -75,7 +76,9 @@ def modality_roles(exp: Experiment, loader, data) -> dict:
         raise ValueError(f"{exp.name} mixes {len(roles)} modalities ({', '.join(roles)}); the data has "
                          f"{len(tags)}: {', '.join(tags)} (give one folder per modality: "
                          f"--data {' '.join(f'{r}=FOLDER' for r in roles)}, any tags)")
-    mapping = dict(zip(roles, tags))
+    mapping = {role: role for role in roles if role in tags}
+    mapping.update(zip([r for r in roles if r not in mapping], [t for t in tags if t not in roles]))
+    mapping = {role: mapping[role] for role in roles}
     log.info("modality roles: %s", ", ".join(f"{tag} plays {role}" for role, tag in mapping.items()))
     return mapping
 

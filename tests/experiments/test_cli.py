@@ -139,6 +139,9 @@ def test_mixtures_of_any_two_modality_tags_take_the_roles_of_mr_and_ct_in_data_o
     assert plan.roles == {"MR": "cine", "CT": "LGE"}          # the order of --data, not the alphabet
     mixture = RunSpec("sdnet", 1.0, 0, variant="MR100_CT12.5")
     assert run_config(plan, mixture).modality_fractions == "cine=1,LGE=0.125"
+    from sdnet.experiments.cli import modality_roles
+
+    assert modality_roles(exp, None, {"LGE": lge, "MR": cine}) == {"MR": "MR", "CT": "LGE"}   # MR keeps its part
     with pytest.raises(ValueError, match=r"mixes 2 modalities \(MR, CT\); the data has 1: MR"):
         prepare(exp, build_parser(exp).parse_args(["--data", str(cine), *common, "--out", str(tmp_path / "o2")]))
 

@@ -151,7 +151,7 @@ def test_recomputed_batchnorm_statistics_are_those_saved_and_scored(cfg, phantom
         recomputed.append((len(images), [np.asarray(layer.moving_mean) for layer in batchnorm_layers(net)]))
 
     monkeypatch.setattr(sdnet.training.loop, "recalibrate_batchnorm", recording)
-    spec = RunSpec("sdnet", 0.06, 0)
+    spec = RunSpec("unet", 0.06, 0)          # any method: the option acts on its segmentation network
     folder = run_folder(str(tmp_path), spec)
     Run(spec, cfg.replace(epochs=1, batchnorm_statistics="recomputed"), phantom_loader, folder).execute()
     assert len(recomputed) == 1                                # before the epoch's validation
