@@ -16,12 +16,12 @@ import sys
 import time
 from dataclasses import dataclass
 
-from sdnet.config import PRESETS, SDNetConfig, get_preset, parse_overrides
+from sdnet.config import PRESETS, SDNetConfig, get_preset, parse_modality_fractions, parse_overrides
 from sdnet.data.volumes import parse_label_map
 from sdnet.experiments.declaration import Experiment
 from sdnet.experiments.grid import Grid, select_grid
 from sdnet.io import atomic_write, check_writable_folder, read_json, write_json
-from sdnet.training.folder import differing_keys
+from sdnet.training.folder import differing_keys, with_new_fields
 
 log = logging.getLogger("sdnet")
 BACKENDS = {"tensorflow": ("tensorflow", "pip install tensorflow-cpu (or tensorflow[and-cuda] on a GPU)"),
@@ -85,8 +85,6 @@ def modality_roles(exp: Experiment, loader, data) -> dict:
 
 def with_roles(modality_fractions: str, roles: dict) -> str:
     """"MR=1,CT=0.125" with MR and CT replaced by the tags that play them."""
-    from sdnet.config import parse_modality_fractions
-
     shares = parse_modality_fractions(modality_fractions)
     return ",".join(f"{roles.get(tag, tag)}={share:g}" for tag, share in shares.items())
 
@@ -225,8 +223,6 @@ def check_out_folder(out, settings: dict, force):
     """Refuse an --out folder holding runs of another configuration, naming the differing keys."""
     path = os.path.join(out, "experiment.json")
     if os.path.exists(path) and not force:
-        from sdnet.training.folder import with_new_fields
-
         recorded = read_json(path)
         if isinstance(recorded.get("config"), dict):
             recorded["config"] = with_new_fields(recorded["config"])
