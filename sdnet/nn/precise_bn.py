@@ -33,15 +33,15 @@ def recalibrate_batchnorm(net, images, batch_size) -> int:
              for layer in layers]
     weights = [v.value for v in net.trainable_variables]
     start_values = [v.value for v in state]
-    sums = [[np.zeros(state[m].shape, np.float64), np.zeros(state[v].shape, np.float64)] for m, v, _ in slots]
+    old = {i: np.asarray(keras.ops.convert_to_numpy(start_values[i]), np.float64) for m, v, _ in slots for i in (m, v)}
+    sums = [[np.zeros_like(old[m]), np.zeros_like(old[v])] for m, v, _ in slots]
     for b in range(batches):
         batch = keras.ops.convert_to_tensor(images[b * batch_size:(b + 1) * batch_size])
         _, updated = net.stateless_call(weights, start_values, batch, training=True)
         for (m, v, momentum), acc in zip(slots, sums):
             for k, index in enumerate((m, v)):   # moving = old * momentum + batch * (1 - momentum)
-                old = np.asarray(keras.ops.convert_to_numpy(start_values[index]), np.float64)
                 new = np.asarray(keras.ops.convert_to_numpy(updated[index]), np.float64)
-                acc[k] += (new - old * momentum) / (1.0 - momentum)
+                acc[k] += (new - old[index] * momentum) / (1.0 - momentum)
     for (m, v, _), (mean_sum, var_sum) in zip(slots, sums):
         state[m].assign((mean_sum / batches).astype(state[m].dtype))
         state[v].assign(np.maximum(var_sum / batches, 0.0).astype(state[v].dtype))
