@@ -98,6 +98,20 @@ def predict(model, inputs, batch_size=32):
     return merged if len(merged) > 1 else merged[0]
 
 
+class TrainingModeForward(keras.Model):
+    """`net` called with training=True (batch norm on each batch's own statistics) inside
+    predict_on_batch, so the pass is traced and compiled once instead of run eagerly. Its batch
+    norms update the moving statistics as in training: the caller restores them."""
+
+    def __init__(self, net, jit_compile=False):
+        super().__init__(name=f"{net.name}_training_mode")
+        self.net = net
+        self.jit_compile = jit_compile
+
+    def call(self, images):
+        return self.net(images, training=True)
+
+
 class MaskPool:
     """The last `size` generated masks; the discriminator sees a random draw of them (original get_fake)."""
 
@@ -217,16 +231,20 @@ class Method(abc.ABC):
     def training_mode_masks(self, images, batch_size=None):
         """Masks with training-mode batch norm (the statistics of each batch of `batch_size`
         images; default: all of them as one batch), as a training step's forward pass computes
-        them; the moving statistics are left untouched."""
+        them; the moving statistics are left untouched. A compiled forward pass (called every
+        step when D_M's fakes come from it): the eager one cost as much as the step's updates."""
         net = self.mask_network()
+        if getattr(self, "_training_mode_forward", (None,))[0] is not net:
+            self._training_mode_forward = net, TrainingModeForward(net, jit_compile(self.cfg))
+        forward = self._training_mode_forward[1]
         size = batch_size or len(images)
-        parts = []
-        for start in range(0, len(images), size):
-            masks, _ = net.stateless_call([v.value for v in net.trainable_variables],
-                                          [v.value for v in net.non_trainable_variables],
-                                          keras.ops.convert_to_tensor(images[start:start + size]), training=True)
-            parts.append(np.asarray(keras.ops.convert_to_numpy(masks)))
-        return np.concatenate(parts)
+        kept = [keras.ops.convert_to_numpy(v.value) for v in net.non_trainable_variables]
+        try:
+            return np.concatenate([np.asarray(forward.predict_on_batch(images[start:start + size]))
+                                   for start in range(0, len(images), size)])
+        finally:          # the forward pass moved the moving statistics: put them back
+            for variable, value in zip(net.non_trainable_variables, kept):
+                variable.assign(value)
 
     def diagnostics(self, data, structures) -> dict:
         """Per-epoch numbers that explain a validation curve: predicted / true area of each
