@@ -29,7 +29,7 @@ def cine_and_lge(tmp_path_factory):
     return folders
 
 
-def test_table3_and_the_modality_scripts_run_on_two_tagged_folders_sharing_one_model(cine_and_lge, tmp_path):
+def test_table3_and_the_three_modality_scripts_run_on_two_tagged_folders_sharing_one_model(cine_and_lge, tmp_path):
     common = ["--data", *(f"{tag}={folder}" for tag, folder in cine_and_lge.items()),
               "--label-map", "MYO=205,LV=500,RV=600", "--preset", "tiny", "--cache-dir", str(tmp_path / "cache"),
               "--set", "epochs=1", "batches_per_epoch=2"]
@@ -37,9 +37,13 @@ def test_table3_and_the_modality_scripts_run_on_two_tagged_folders_sharing_one_m
     assert main(load_experiment(find_experiment_script("table3_mmwhs")),
                 common + ["--variants", "MR100_CT100", "--out", table3]) == 0
     assert "| cine train | LGE train | cine test | LGE test |" in open(os.path.join(table3, "report.md")).read()
-    out = str(tmp_path / "classification")
-    assert main(load_experiment(find_experiment_script("modality_classification")),
-                common + ["--out", out, "--runs", table3]) == 0
-    assert not os.path.exists(os.path.join(out, "runs"))          # Table 3's model, not a second training
-    report = open(os.path.join(out, "report.md")).read()
-    assert "### Modality from z" in report and "LGE" in report and "cine" in report
+    for script, written in (("modality_classification", "### Modality from z"),
+                            ("modality_transfer", "fig6_modality_transfer.png"),
+                            ("anatomy_channels", "fig5_anatomy_channels.png")):
+        out = str(tmp_path / script)
+        assert main(load_experiment(find_experiment_script(script)), common + ["--out", out, "--runs", table3]) == 0
+        assert not os.path.exists(os.path.join(out, "runs"))          # Table 3's model, not a second training
+        report = open(os.path.join(out, "report.md")).read()
+        assert written in report and "LGE" in report and "cine" in report, script
+        if written.endswith(".png"):
+            assert os.path.getsize(os.path.join(out, written)) > 0
