@@ -4,7 +4,9 @@ same test volumes with a paired t-test (pooled over the splits and seeds both ha
     python -m sdnet.reporting.compare results/x --a sdnet:last --b unet:best --fraction 0.015 --score mean
 
 Pairs are (split, seed, volume): runs with the same seed and split share the labelled subjects
-and the test set, so method A's and method B's scores of a volume belong together.
+and the test set, so method A's and method B's scores of a volume belong together. A method of a
+configuration variant is named as its run folder is, METHOD_VARIANT (e.g. `unet_recomputed_bn`);
+a bare METHOD is its runs without a variant.
 """
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ def scores_of(results, method, weights, fraction, protocol, score) -> dict:
     pooled = {}
     for r in results:
         spec = r["spec"]
-        if spec["method"] != method or not np.isclose(spec["fraction"], fraction):
+        name = f"{spec['method']}_{spec['variant']}" if spec.get("variant") else spec["method"]
+        if name != method or not np.isclose(spec["fraction"], fraction):
             continue
         for v in r["volumes_by_weights"].get(weights, {}).get(protocol, []):
             pooled[(spec["split"], spec["seed"], v["volume"])] = v["scores"][score]
@@ -43,7 +46,7 @@ def compare(results, a, b, fraction, protocol="original", score="avg") -> dict:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("out", help="an experiment's --out folder")
-    p.add_argument("--a", required=True, metavar="METHOD:WEIGHTS", help="e.g. sdnet:last")
+    p.add_argument("--a", required=True, metavar="METHOD:WEIGHTS", help="e.g. sdnet:last, or sdnet_VARIANT:last")
     p.add_argument("--b", required=True, metavar="METHOD:WEIGHTS", help="e.g. unet:best")
     p.add_argument("--fraction", type=float, required=True)
     p.add_argument("--protocol", default="original", choices=["original", "standard"])
