@@ -234,9 +234,9 @@ class Method(abc.ABC):
         them; the moving statistics are left untouched. A compiled forward pass (called every
         step when D_M's fakes come from it): the eager one cost as much as the step's updates."""
         net = self.mask_network()
-        if getattr(self, "_training_mode_forward", (None,))[0] is not net:
-            self._training_mode_forward = net, TrainingModeForward(net, jit_compile(self.cfg))
-        forward = self._training_mode_forward[1]
+        if not hasattr(self, "_training_mode_forward"):      # mask_network() is built once per method
+            self._training_mode_forward = TrainingModeForward(net, jit_compile(self.cfg))
+        forward = self._training_mode_forward
         size = batch_size or len(images)
         kept = [keras.ops.convert_to_numpy(v.value) for v in net.non_trainable_variables]
         try:

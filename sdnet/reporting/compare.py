@@ -16,6 +16,7 @@ import numpy as np
 
 from sdnet.evaluation import paired_ttest
 from sdnet.reporting.report import collect_results
+from sdnet.training.spec import method_and_variant
 
 
 def scores_of(results, method, weights, fraction, protocol, score) -> dict:
@@ -23,8 +24,7 @@ def scores_of(results, method, weights, fraction, protocol, score) -> dict:
     pooled = {}
     for r in results:
         spec = r["spec"]
-        name = f"{spec['method']}_{spec['variant']}" if spec.get("variant") else spec["method"]
-        if name != method or not np.isclose(spec["fraction"], fraction):
+        if method_and_variant(spec["method"], spec.get("variant")) != method or not np.isclose(spec["fraction"], fraction):
             continue
         for v in r["volumes_by_weights"].get(weights, {}).get(protocol, []):
             pooled[(spec["split"], spec["seed"], v["volume"])] = v["scores"][score]

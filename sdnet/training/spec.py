@@ -21,7 +21,12 @@ class RunSpec:
         return f"{self.method}{variant}/l{self.fraction:g}/split{self.split}{seed}"
 
 
+def method_and_variant(method, variant) -> str:
+    """The name a method's runs of a configuration variant go by (their folder, `compare`)."""
+    return f"{method}_{variant}" if variant else method
+
+
 def run_folder(out, spec: RunSpec):
-    method = f"{spec.method}_{spec.variant}" if spec.variant else spec.method
+    method = method_and_variant(spec.method, spec.variant)
     seed = "" if spec.seed == 1 else f"_seed{spec.seed}"
     return os.path.join(out, "runs", method, f"l{spec.fraction:g}", f"split{spec.split}{seed}")
