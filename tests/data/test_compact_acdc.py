@@ -4,6 +4,7 @@ import importlib.util
 import os
 import shutil
 
+import nibabel as nib
 import numpy as np
 import pytest
 
@@ -41,6 +42,8 @@ def test_copy_reads_back_as_the_original_preprocessing(compact_acdc, tmp_path, p
         images, labels, copy_zooms = preprocess_pair(str(copy[0]), str(copy[1]), 1.37, 224)
         assert copy_zooms == pytest.approx((1.37, 1.37, zooms[2]), abs=1e-5)
         np.testing.assert_array_equal(labels, original_labels)
+        np.testing.assert_allclose(nib.load(str(copy[0])).affine[:3, :2],      # orientation kept
+                                   nib.load(image).affine[:3, :2] * 1.37 / np.array(zooms[:2]), atol=1e-5)
         assert np.abs(images - original_images).max() <= 1.0 / (2 ** bits - 1) + 1e-6
     assert not any(f.endswith("_4d.nii.gz") for f in os.listdir(out / "patient001"))
 
