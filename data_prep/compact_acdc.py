@@ -3,9 +3,7 @@ with a small upload limit): every frame resampled in-plane to the paper's 1.37 m
 intensities clipped and scaled as the loaders do and stored as 8-bit, its label map as 8-bit.
 The copy keeps the official layout, so every script reads it with `--data`; read at 224 px it
 gives the loaders' own preprocessing up to the rounding and a small contrast change where the
-5-95 % clip, recomputed over the cropped field of view, finds another range (on ACDC's patients
-1-29 at 8 bits: labels identical, images 0.012 apart on average on the [-1, 1] scale, at most
-0.047 for a volume). ACDC's 112 MB training set becomes 74 MB at 8 bits, 50 MB at 6 bits.
+5-95 % clip, recomputed over the cropped field of view, finds another range. ACDC's 112 MB training set becomes 74 MB at 8 bits, 50 MB at 6 bits.
 Other image sizes would resample it a second time: use the original for those.
 
     python data_prep/compact_acdc.py /path/to/ACDC/training OUT_DIR
@@ -19,28 +17,24 @@ import numpy as np
 from sdnet.config import PAPER_IMAGE_SIZE, PAPER_SPACING_MM
 from sdnet.data import DataError
 from sdnet.data.acdc import ACDCLoader
-from sdnet.data.nifti import load_nifti
-from sdnet.data.preprocess import clip_and_scale, crop_or_pad, resample_slices
+from sdnet.data.preprocess import preprocess_pair
 
 
 def compact_frame(image_path, mask_path, out_folder, bits=8, image_size=PAPER_IMAGE_SIZE,
                   spacing_mm=PAPER_SPACING_MM):
-    """One frame and its label map, preprocessed as the loaders do (resampled, clipped and
-    scaled over the whole volume, centre-cropped), quantised to `bits` and written as uint8
+    """One frame and its label map, preprocessed by the loaders' own `preprocess_pair` (resampled,
+    clipped and scaled over the whole volume, centre-cropped), quantised to `bits` and written as uint8
     under the same names. The header keeps the source's orientation with the new pixel size;
     its origin is not moved for the crop: a copy to train on, not to overlay on the scans."""
     import nibabel as nib
 
-    image, zooms = load_nifti(image_path, "image")
-    mask, _ = load_nifti(mask_path, "mask")
-    scaled = clip_and_scale(resample_slices(image, zooms, spacing_mm, order=1), source=image_path)
-    labels = resample_slices(np.rint(mask), zooms, spacing_mm, order=0)
+    images, labels, zooms = preprocess_pair(image_path, mask_path, spacing_mm, image_size)
     levels = 2 ** bits - 1
-    pixels = np.rint((scaled + 1.0) * levels / 2.0).astype(np.uint8)
+    pixels = np.rint((images[..., 0] + 1.0) * levels / 2.0).astype(np.uint8)
     source = nib.load(image_path)
     rescale = np.diag([spacing_mm / zooms[0], spacing_mm / zooms[1], 1.0, 1.0])
-    for array, path in ((pixels, image_path), (np.rint(labels).astype(np.uint8), mask_path)):
-        array = crop_or_pad(array, image_size, axes=(0, 1))
+    for array, path in ((pixels, image_path), (labels.astype(np.uint8), mask_path)):
+        array = np.moveaxis(array, 0, 2)                  # slices last again, as in the source
         header = source.header.copy()
         for get, put in ((header.get_qform, header.set_qform), (header.get_sform, header.set_sform)):
             matrix, code = get(coded=True)
