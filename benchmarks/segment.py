@@ -68,9 +68,10 @@ def main(argv=None):
     p.add_argument("--presets", nargs="+", default=["quick", "paper"])
     p.add_argument("--files", type=int, default=3)
     args = p.parse_args(argv)
-    import keras
+    from sdnet import hardware
 
-    print(f"backend {keras.backend.backend()}, {os.cpu_count()} CPU cores\n")
+    machine = hardware.describe()
+    print(f"backend {machine['backend']}, {machine['device']}, {machine['cpu']}\n")
     print("| preset | model load s | first file s | further files s (mean) | target |\n|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for preset in args.presets:

@@ -122,6 +122,9 @@ def main(argv=None):
         return
     if args.set:
         print("settings: " + " ".join(args.set))
+    from sdnet import hardware
+
+    print(f"CPU: {hardware.describe()['cpu']}")
     print("| backend | preset | precision | step s | step img/s | fused ref s | step / fused | "
           "forward img/s | fwd GFLOP/img | step GFLOP/s | first step s | peak RSS MB |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")

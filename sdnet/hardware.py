@@ -36,10 +36,21 @@ def cpu_name():
     return platform.processor() or platform.machine()
 
 
+def vector_extension():
+    """"AVX-512", "AVX2" or None (x86 only): machines that all call themselves "AMD EPYC" ran the
+    same paper-size inference at 15.6 and 6.6 s; the vector extension tells generations apart."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        return None
+    return "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else None
+
+
 def describe():
     import keras
 
     gpu = accelerator()
-    cpu = f"{cpu_name()} ({os.cpu_count()} cores)"
+    cpu = f"{cpu_name()} ({', '.join(filter(None, [f'{os.cpu_count()} cores', vector_extension()]))})"
     return {"backend": keras.backend.backend(), "keras": keras.__version__,
             "device": gpu or "CPU", "cpu": cpu}

@@ -56,6 +56,15 @@ def test_presets_are_valid_and_unknown_presets_named():
         get_preset("fast")
 
 
+def test_the_quick_preset_scores_with_recomputed_statistics_and_the_one_subject_study_with_moving_ones():
+    """150 quick steps leave the moving averages far from the data; the study compares both."""
+    from sdnet.experiments.settings import ONE_SUBJECT_CPU
+
+    assert get_preset("quick").batchnorm_statistics == "recomputed"
+    assert get_preset("paper").batchnorm_statistics == "moving"
+    assert get_preset("quick", **ONE_SUBJECT_CPU).batchnorm_statistics == "moving"
+
+
 def test_config_round_trips_through_a_dict():
     cfg = get_preset("quick", epochs=3)
     assert SDNetConfig.from_dict(cfg.to_dict()) == cfg

@@ -24,6 +24,7 @@ import keras
 from keras import layers
 
 from sdnet.config import SDNetConfig
+from sdnet.nn.precise_bn import TrainingModeForward
 
 
 @dataclass
@@ -96,20 +97,6 @@ def predict(model, inputs, batch_size=32):
         start += size
     merged = [np.concatenate([c[k] for c in chunks]) for k in range(len(chunks[0]))]
     return merged if len(merged) > 1 else merged[0]
-
-
-class TrainingModeForward(keras.Model):
-    """`net` called with training=True (batch norm on each batch's own statistics) inside
-    predict_on_batch, so the pass is traced and compiled once instead of run eagerly. Its batch
-    norms update the moving statistics as in training: the caller restores them."""
-
-    def __init__(self, net, jit_compile=False):
-        super().__init__(name=f"{net.name}_training_mode")
-        self.net = net
-        self.jit_compile = jit_compile
-
-    def call(self, images):
-        return self.net(images, training=True)
 
 
 class MaskPool:
@@ -228,15 +215,19 @@ class Method(abc.ABC):
     def mask_network(self) -> keras.Model:
         """image -> L soft masks, sharing the trained networks' weights."""
 
+    def training_mode_forward(self) -> TrainingModeForward:
+        """The mask network in training mode, compiled once per method (mask_network() is built
+        once too): for the masks below and for recomputing batch-norm statistics."""
+        if not hasattr(self, "_training_mode_forward"):
+            self._training_mode_forward = TrainingModeForward(self.mask_network(), jit_compile(self.cfg))
+        return self._training_mode_forward
+
     def training_mode_masks(self, images, batch_size=None):
         """Masks with training-mode batch norm (the statistics of each batch of `batch_size`
         images; default: all of them as one batch), as a training step's forward pass computes
         them; the moving statistics are left untouched. A compiled forward pass (called every
         step when D_M's fakes come from it): the eager one cost as much as the step's updates."""
-        net = self.mask_network()
-        if not hasattr(self, "_training_mode_forward"):      # mask_network() is built once per method
-            self._training_mode_forward = TrainingModeForward(net, jit_compile(self.cfg))
-        forward = self._training_mode_forward
+        net, forward = self.mask_network(), self.training_mode_forward()
         size = batch_size or len(images)
         kept = [keras.ops.convert_to_numpy(v.value) for v in net.non_trainable_variables]
         try:

@@ -69,7 +69,8 @@ def batchnorm_modes(folder, weights="best", data=None, test=False) -> dict:
         out["test_moving"] = test_scores()
     spec = RunSpec(**model.spec)
     images = calibration_images(training_data(loader, spec, model.config, model.method), model.config.seed)
-    recalibrate_batchnorm(model.method.mask_network(), images, size)     # as `batchnorm_statistics=recomputed`
+    method = model.method                                  # as `batchnorm_statistics=recomputed`
+    recalibrate_batchnorm(method.mask_network(), images, size, method.training_mode_forward())
     out["recomputed"] = float(np.mean(slice_dice(validation.masks, model.segment(validation.images)[..., :L])))
     if test:
         out["test_recomputed"] = test_scores()

@@ -147,7 +147,8 @@ class Trainer:
         method.on_epoch_start(state["epoch"])
         losses = self._train_epoch(streams, state)
         if self.cfg.batchnorm_statistics == "recomputed":
-            recalibrate_batchnorm(method.mask_network(), self.calibration_images(), self.cfg.batch_size)
+            recalibrate_batchnorm(method.mask_network(), self.calibration_images(), self.cfg.batch_size,
+                                  method.training_mode_forward())
         val_dice = validation_dice(method, self.data.validation)
         values = {"val_dice": val_dice, "val_loss": 1 - val_dice, **losses,
                   **method.on_validation_end(self.data.validation, self.structures)}

@@ -146,8 +146,8 @@ def test_recomputed_batchnorm_statistics_are_those_saved_and_scored(cfg, phantom
 
     recomputed = []
 
-    def recording(net, images, batch_size):
-        recalibrate_batchnorm(net, images, batch_size)
+    def recording(net, images, batch_size, forward):
+        recalibrate_batchnorm(net, images, batch_size, forward)
         recomputed.append((len(images), [np.asarray(layer.moving_mean) for layer in batchnorm_layers(net)]))
 
     monkeypatch.setattr(sdnet.training.loop, "recalibrate_batchnorm", recording)
