@@ -27,7 +27,9 @@ def parser():
     p.add_argument("--out", required=True)
     p.add_argument("--executor", choices=["local", "ray", "slurm"], default="local")
     p.add_argument("--workers", type=int, default=1, help="local: runs at a time on the CPU")
-    p.add_argument("--gpus", default=None, help="local: GPU indices, one run per GPU at a time (e.g. 0,1,2,3)")
+    p.add_argument("--gpus", default=None,
+                   help="local: GPU indices, one run per GPU at a time (e.g. 0,1,2,3); an index repeated shares "
+                        "that card (0,0,0,0: four runs at a time on GPU 0, each with a quarter of its memory)")
     p.add_argument("--address", default="auto", help="ray: auto, or ray://host:10001")
     p.add_argument("--gpus-per-run", type=float, default=1.0, help="ray and slurm")
     p.add_argument("--cpus-per-run", type=float, default=4.0, help="ray and slurm")

@@ -51,10 +51,22 @@ def _finished(name, status, seconds):
     print(f"{name}: {state} after {seconds / 60:.1f} min", flush=True)
 
 
+def gpu_share_env(slots, gpu) -> dict:
+    """The memory settings of a run on `gpu` when `slots` repeats that index (several runs share
+    the card): JAX would otherwise take 75 % of the card for each process, and TensorFlow all of
+    it, so the second run would fail. Each gets an equal part of 90 %; a value the user set wins."""
+    sharing = slots.count(gpu)
+    if gpu is None or sharing < 2:
+        return {}
+    wanted = {"XLA_PYTHON_CLIENT_MEM_FRACTION": f"{0.9 / sharing:.3f}", "TF_FORCE_GPU_ALLOW_GROWTH": "true"}
+    return {key: value for key, value in wanted.items() if key not in os.environ}
+
+
 def run_local(commands, log_dir, slots):
     """One run per slot at a time. `slots`: GPU indices (each run sees only its own through
-    CUDA_VISIBLE_DEVICES) or None entries for CPU workers. Ctrl-C stops the children (their
-    last checkpoint stays; rerunning the sweep continues)."""
+    CUDA_VISIBLE_DEVICES; an index given k times runs k at a time on that card, each with a k-th
+    of its memory) or None entries for CPU workers. Ctrl-C stops the children (their last
+    checkpoint stays; rerunning the sweep continues)."""
     os.makedirs(log_dir, exist_ok=True)
     queue, running, statuses = list(commands), {}, {}
     bar = progress(None, total=len(commands), desc="sweep")
@@ -67,6 +79,7 @@ def run_local(commands, log_dir, slots):
                 env = dict(os.environ)
                 if slots[slot] is not None:
                     env["CUDA_VISIBLE_DEVICES"] = str(slots[slot])
+                    env.update(gpu_share_env(slots, slots[slot]))
                 logfile = open(os.path.join(log_dir, name.replace("/", "_") + ".log"), "a")
                 process = subprocess.Popen(command, env=env, stdout=logfile, stderr=subprocess.STDOUT)
                 running[slot] = (name, process, time.time(), logfile)

@@ -52,3 +52,25 @@ def test_refuses_to_write_into_its_input(compact_acdc, tmp_path, phantom_root, c
     root = two_patients(tmp_path, phantom_root)
     assert compact_acdc.main([str(root), str(root)]) == 2
     assert "is the input folder" in capsys.readouterr().err
+
+
+def test_copy_at_the_quick_size_reads_back_without_a_second_resampling(compact_acdc, tmp_path, phantom_root):
+    """`--image-size 64` writes the copy at the quick preset's 4.8 mm pixels: read at that size it
+    gives the original's preprocessing up to the rounding, the labels exactly."""
+    root, out = two_patients(tmp_path, phantom_root), tmp_path / "compact"
+    assert compact_acdc.main([str(root), str(out), "--image-size", "64"]) == 0
+    spacing = 1.37 * 224 / 64
+    _, image, mask = ACDCLoader(str(root), cache_dir=str(tmp_path / "c")).patients[2]["frames"][0]
+    original_images, original_labels, _ = preprocess_pair(image, mask, spacing, 64)
+    copy = [str(out / "patient002" / os.path.basename(p)) for p in (image, mask)]
+    images, labels, zooms = preprocess_pair(*copy, spacing, 64)
+    assert images.shape == (original_images.shape[0], 64, 64, 1)
+    assert zooms[:2] == pytest.approx((spacing, spacing), abs=1e-5)
+    np.testing.assert_array_equal(labels, original_labels)
+    assert np.abs(images - original_images).max() <= 1.0 / 255 + 1e-6
+
+
+def test_refuses_an_image_size_the_networks_cannot_take(compact_acdc, tmp_path, phantom_root, capsys):
+    root = two_patients(tmp_path, phantom_root)
+    assert compact_acdc.main([str(root), str(tmp_path / "compact"), "--image-size", "50"]) == 2
+    assert "image_size 50" in capsys.readouterr().err

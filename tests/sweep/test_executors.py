@@ -23,6 +23,22 @@ def test_local_slots_run_concurrently_each_on_its_own_gpu(tmp_path, capsys):
     assert "run0: started on GPU 0" in printed and "run1: finished after" in printed
 
 
+def test_runs_sharing_a_gpu_split_its_memory(tmp_path, monkeypatch):
+    """JAX takes 75 % of a card per process by default: two runs on one GPU would fail without
+    a share each. A share the user set is kept; a GPU of its own needs none."""
+    from sdnet.sweep.executors import gpu_share_env
+
+    monkeypatch.delenv("XLA_PYTHON_CLIENT_MEM_FRACTION", raising=False)
+    record = "import json, os, sys; json.dump(dict(os.environ), open(sys.argv[1], 'w'))"
+    commands = [(f"run{i}", [sys.executable, "-c", record, str(tmp_path / f"run{i}.json")]) for i in range(3)]
+    assert run_local(commands, str(tmp_path / "logs"), slots=["0", "0", "0"]) == {f"run{i}": 0 for i in range(3)}
+    env = json.load(open(tmp_path / "run2.json"))
+    assert env["CUDA_VISIBLE_DEVICES"] == "0" and env["XLA_PYTHON_CLIENT_MEM_FRACTION"] == "0.300"
+    assert gpu_share_env(["0", "1"], "0") == {} and gpu_share_env([None, None], None) == {}
+    monkeypatch.setenv("XLA_PYTHON_CLIENT_MEM_FRACTION", "0.1")
+    assert "XLA_PYTHON_CLIENT_MEM_FRACTION" not in gpu_share_env(["0", "0"], "0")
+
+
 def test_a_failed_run_is_reported_and_the_others_go_on(tmp_path, capsys):
     commands = [("bad", [sys.executable, "-c", "raise SystemExit(5)"]), ("good", [sys.executable, "-c", "pass"])]
     assert run_local(commands, str(tmp_path), slots=[None]) == {"bad": 5, "good": 0}

@@ -2,7 +2,6 @@
 import os
 import sys
 
-import pytest
 
 from sdnet.io import write_json
 from sdnet.sweep import cli
