@@ -6,7 +6,7 @@ gives the loaders' own preprocessing up to the rounding and a small contrast cha
 5-95 % clip, recomputed over the cropped field of view, finds another range. ACDC's 112 MB training set becomes 74 MB at 8 bits, 50 MB at 6 bits.
 Another image size would resample a 224 px copy a second time: write the copy at the size the
 runs will read (`--image-size 64` for the quick preset: the same 307 mm field of view at 4.8 mm
-pixels, 5 MB).
+pixels, 8 MB).
 
     python data_prep/compact_acdc.py /path/to/ACDC/training OUT_DIR
     python data_prep/compact_acdc.py /path/to/ACDC/training OUT_DIR --image-size 64

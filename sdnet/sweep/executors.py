@@ -54,7 +54,8 @@ def _finished(name, status, seconds):
 def gpu_share_env(slots, gpu) -> dict:
     """The memory settings of a run on `gpu` when `slots` repeats that index (several runs share
     the card): JAX would otherwise take 75 % of the card for each process, and TensorFlow all of
-    it, so the second run would fail. Each gets an equal part of 90 %; a value the user set wins."""
+    it, so the second run would find too little left. Each gets an equal part of 90 %; a value
+    the user set wins."""
     sharing = slots.count(gpu)
     if gpu is None or sharing < 2:
         return {}

@@ -2,7 +2,6 @@
 import os
 import sys
 
-
 from sdnet.io import write_json
 from sdnet.sweep import cli
 from sdnet.sweep.plan import find_experiment_script
