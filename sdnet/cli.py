@@ -18,16 +18,16 @@ import csv
 import json
 import logging
 import os
-import re
 import sys
 from dataclasses import dataclass
 
 import numpy as np
 
-from sdnet.cardiac import subject_and_frame
+from sdnet.cardiac import PHASE_TAG, subject_and_frame
+from sdnet.data.nifti import MASK_SUFFIX, NIFTI, is_mask_name, stem
+from sdnet.io import check_writable_file, check_writable_folder
 
 log = logging.getLogger("sdnet")
-NIFTI = re.compile(r"\.nii(\.gz)?$")
 ACDC_LABELS = "MYO=2,LV=3,RV=1"
 
 
@@ -40,20 +40,25 @@ class Scan:
 
     @property
     def name(self):
-        return NIFTI.sub("", os.path.basename(self.path))
+        return stem(self.path)
 
 
-def input_files(paths, exclude=("_gt", "_seg")) -> list:
-    """The NIfTI files named, folders expanded (files ending in _gt or _seg skipped there)."""
+def input_files(paths, masks=False) -> list:
+    """The NIfTI files named, folders expanded: their scans (label maps, named <name>_gt,
+    _seg, _mask, _label(s) or _manual, skipped), or with `masks` their label maps (all files of
+    a folder that holds none so named)."""
     files = []
     for path in paths:
         if os.path.isdir(path):
-            files += sorted(os.path.join(path, f) for f in os.listdir(path)
-                            if NIFTI.search(f) and not NIFTI.sub("", f).endswith(exclude))
+            found = sorted(os.path.join(path, f) for f in os.listdir(path) if NIFTI.search(f))
+            if masks:
+                files += [f for f in found if is_mask_name(f)] or found
+            else:
+                files += [f for f in found if not is_mask_name(f)]
         else:
             files.append(path)
     if not files:
-        raise ValueError(f"no .nii or .nii.gz files in {paths}")
+        raise ValueError(f"no .nii or .nii.gz {'label maps' if masks else 'scans'} in {' '.join(paths)}")
     return files
 
 
@@ -102,7 +107,8 @@ def save_like(array, scan: Scan, path, dtype, fourth_zoom=1.0):
 
 
 def check_out_folder(out, inputs):
-    os.makedirs(out, exist_ok=True)
+    """An output folder: made if needed, writable, and not the folder of an input."""
+    check_writable_folder(out, "output folder (--out)")
     for path in inputs:
         if os.path.samefile(os.path.dirname(os.path.abspath(path)), out):
             raise ValueError(f"--out {out} is the folder of the input {path}: choose another, inputs are never "
@@ -141,7 +147,9 @@ def cmd_segment(args):
         save_like(labels, scan, os.path.join(args.out, f"{scan.name}_seg.nii.gz"), np.int16,
                   fourth_zoom=scan.zooms[3] if series else 1.0)
 
-    return for_each(files, work, "segmenting")
+    failed = for_each(files, work, "segmenting")
+    print(f"wrote {len(files) - failed} label map(s) (<name>_seg.nii.gz) to {args.out}")
+    return failed
 
 
 def parse_labels(text) -> dict:
@@ -152,27 +160,35 @@ def parse_labels(text) -> dict:
 
 def cmd_volumes(args):
     """One CSV row per subject: volumes per structure and, with an ED and an ES frame, the LV's
-    (and RV's) EDV, ESV, SV, EF and the LV mass."""
+    (and RV's) EDV, ESV, SV, EF and the LV mass (with the ED frame alone, the LV mass)."""
     from sdnet.cardiac import cardiac_function, structure_volumes
 
     if bool(args.model) == bool(args.masks):
         raise ValueError("give either --model with --input scans, or --masks label maps")
+    if args.es and not args.ed:
+        raise ValueError("--es needs --ed: the end-diastolic frame of the same subject")
+    if args.model and not args.input:
+        raise ValueError("--model needs --input scans")
+    if args.model and args.label_map:
+        raise ValueError("--label-map reads --masks; a model's label codes are its training data's")
+    extra = [p for p in (args.ed, args.es) if p and p not in (args.input or args.masks)]
+    files = input_files([*(args.input or args.masks), *extra], masks=bool(args.masks))
+    if NIFTI.search(args.out):
+        raise ValueError(f"--out {args.out}: a NIfTI name; the volumes are written as CSV (e.g. volumes.csv)")
+    check_writable_file(args.out, "--out CSV", inputs=files)
     if args.model:
         from sdnet.inference import load_model
 
-        if not args.input:
-            raise ValueError("--model needs --input scans")
         model = load_model(args.model, args.weights)
         codes = model.label_codes
-        files = input_files([*args.input, *(p for p in (args.ed, args.es) if p)])
     else:
-        codes = parse_labels(args.label_map)
-        files = input_files([*args.masks, *(p for p in (args.ed, args.es) if p)], exclude=())
-    missing = [s for s in args.structures if s not in codes]
+        codes = parse_labels(args.label_map or ACDC_LABELS)
+    structures = args.structures or list(codes)
+    missing = [s for s in structures if s not in codes]
     if missing:
         raise ValueError(f"the {'model' if args.model else '--label-map'} has structures {sorted(codes)}; "
                          f"{missing} asked for by --structures are not among them")
-    codes = {s: codes[s] for s in args.structures}
+    codes = {s: codes[s] for s in structures}
     volumes = {}
 
     def work(path):
@@ -183,50 +199,82 @@ def cmd_volumes(args):
             labels = model.segment_scan(scan.volume, scan.zooms, source=path)
             zooms = scan.zooms
         else:
-            from sdnet.data.nifti import load_nifti
+            from sdnet.data.nifti import load_label_map
 
-            labels, zooms = load_nifti(path, "label map")
-            labels = np.rint(labels).astype(np.int64)
-            if len(zooms) < 3 or zooms[2] <= 0:
-                raise ValueError(f"{path}: no slice thickness in the header (zooms {zooms})")
+            labels, zooms = load_label_map(path)
+            if labels.ndim != 3:
+                raise ValueError(f"{path}: volumes need 3-D label maps, got shape {labels.shape}")
+        if len(zooms) < 3 or zooms[2] <= 0:
+            raise ValueError(f"{path}: no slice thickness in the header (zooms {zooms})")
         volumes[path] = structure_volumes(labels, zooms, codes)
 
     failed = for_each(files, work, "measuring")
-    rows = volume_rows(volumes, args.ed, args.es, cardiac_function)
-    from sdnet.io import atomic_write
-
-    with atomic_write(args.out) as f:
-        keys = list(dict.fromkeys(k for r in rows for k in r))
-        writer = csv.DictWriter(f, fieldnames=keys, restval="")
-        writer.writeheader()
-        writer.writerows({k: (f"{v:.2f}" if isinstance(v, float) else v) for k, v in r.items()} for r in rows)
+    if not volumes:
+        print(f"error: no file could be measured; {args.out} not written", file=sys.stderr)
+        return max(failed, 1)
+    for name, code in codes.items():
+        if not any(v[name] for v in volumes.values()):
+            print(f"warning: {name} (label {code}) is empty in every "
+                  f"{'segmentation' if args.model else 'label map'}: are the label values right? "
+                  f"({'the model' if args.model else '--label-map'}: "
+                  f"{','.join(f'{k}={v}' for k, v in codes.items())})", file=sys.stderr)
+    label_map = ",".join(f"{k}={v}" for k, v in codes.items())
+    rows = [{**row, "label_map": label_map} for row in volume_rows(volumes, args.ed, args.es, cardiac_function)]
+    write_csv(args.out, rows)
     print(f"wrote {len(rows)} row(s) to {args.out}")
     return failed
 
 
+def write_csv(path, rows):
+    from sdnet.io import atomic_write
+
+    with atomic_write(path) as f:
+        keys = list(dict.fromkeys(k for r in rows for k in r))
+        writer = csv.DictWriter(f, fieldnames=keys, restval="", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: (f"{v:.2f}" if isinstance(v, float) else v) for k, v in r.items()} for r in rows)
+
+
+def subject_and_phase(path, ed=None, es=None):
+    """(subject, sort key, phase "ED"/"ES"/None) of a frame file, from --ed/--es or its name
+    (mask suffixes dropped): `<subject>_frameXX` (ACDC) or `<subject>_ED` / `_ES`."""
+    name = MASK_SUFFIX.sub("", stem(path))
+    if ed and path == ed:
+        return MASK_SUFFIX.sub("", stem(ed)), 0, "ED"
+    if es and path == es:
+        return MASK_SUFFIX.sub("", stem(ed)), 1, "ES"
+    tag = PHASE_TAG.search(name)
+    if tag:
+        phase = tag.group("phase").upper()
+        return name[:tag.start()], PHASES_ORDER[phase], phase
+    subject, frame = subject_and_frame(name)
+    return subject, frame, None
+
+
+PHASES_ORDER = {"ED": 0, "ES": 1}
+
+
 def volume_rows(volumes: dict, ed=None, es=None, function=None) -> list:
-    """Rows per subject: explicit --ed/--es, or ACDC frame naming (lower frame ED, higher ES);
-    files of no known pair get a row of their own."""
+    """Rows per subject: a pair of frames (explicit --ed/--es, ACDC frame numbers with the lower
+    ED, or _ED/_ES names) gives the cardiac function; any other frame a row of its own, with
+    the LV mass where it is the ED frame."""
     by_subject = {}
     for path, vols in volumes.items():
-        name = NIFTI.sub("", os.path.basename(path))
-        name = re.sub(r"_(gt|seg)$", "", name)
-        subject, frame = subject_and_frame(name)
-        if ed and es and path in (ed, es):
-            subject, frame = "subject", (0 if path == ed else 1)
-        by_subject.setdefault(subject, []).append((frame, path, vols))
+        subject, order, phase = subject_and_phase(path, ed, es)
+        by_subject.setdefault(subject, []).append((order, phase, path, vols))
     rows = []
     for subject, frames in by_subject.items():
-        framed = sorted((f for f in frames if f[0] is not None), key=lambda f: f[0])
-        if len(framed) == 2 and len(frames) == 2:
-            (_, ed_path, ed_vols), (_, es_path, es_vols) = framed
-            row = {"subject": subject, "ED": os.path.basename(ed_path), "ES": os.path.basename(es_path),
-                   **{f"{k}_ED_ml": v for k, v in ed_vols.items()}, **{f"{k}_ES_ml": v for k, v in es_vols.items()},
-                   **function(ed_vols, es_vols)}
+        if len(frames) == 2 and all(f[0] is not None for f in frames) and frames[0][0] != frames[1][0]:
+            (_, _, ed_path, ed_vols), (_, _, es_path, es_vols) = sorted(frames, key=lambda f: f[0])
+            rows.append({"subject": subject, "ED": os.path.basename(ed_path), "ES": os.path.basename(es_path),
+                         **{f"{k}_ED_ml": v for k, v in ed_vols.items()},
+                         **{f"{k}_ES_ml": v for k, v in es_vols.items()}, **function(ed_vols, es_vols)})
+            continue
+        for _, phase, path, vols in frames:
+            row = {"subject": subject, "file": os.path.basename(path), **{f"{k}_ml": v for k, v in vols.items()}}
+            if phase == "ED" and "MYO" in vols:
+                row["LV_mass_g"] = function(vols, {})["LV_mass_g"]
             rows.append(row)
-        else:
-            rows += [{"subject": subject, "file": os.path.basename(p), **{f"{k}_ml": v for k, v in vols.items()}}
-                     for _, p, vols in frames]
     return rows
 
 
@@ -246,18 +294,22 @@ def cmd_decompose(args):
         with open(os.path.join(args.out, f"{scan.name}_z.json"), "w") as f:
             json.dump({"slices": [row.tolist() for row in z]}, f, indent=1)
 
-    return for_each(files, work, "decomposing")
+    failed = for_each(files, work, "decomposing")
+    print(f"wrote the factors of {len(files) - failed} scan(s) (<name>_anatomy.nii.gz, <name>_z.json) to {args.out}")
+    return failed
 
 
 def cmd_synthesize(args):
     from sdnet.inference import load_model
 
+    if not NIFTI.search(args.out):
+        raise ValueError(f"--out {args.out}: give a NIfTI file name ending in .nii or .nii.gz")
+    check_writable_file(args.out, "--out NIfTI file", inputs=[args.anatomy, args.modality])
     model = load_model(args.model, args.weights)
+    model.require_decomposition()
     anatomy, modality = read_scan(args.anatomy), read_scan(args.modality)
     ((_, a),) = frames_of(anatomy, args.frame, False)
     ((_, b),) = frames_of(modality, args.frame, False)
-    if os.path.abspath(args.out) in (os.path.abspath(args.anatomy), os.path.abspath(args.modality)):
-        raise ValueError(f"--out {args.out} is an input: inputs are never written over")
     image = model.synthesize_scan(a, anatomy.zooms, b, modality.zooms)
     save_like(image, anatomy, args.out, np.float32)
     print(f"wrote {args.out}")
@@ -299,11 +351,13 @@ def build_parser():
     model_flags(q, required=False)
     q.add_argument("--input", nargs="+", default=[], help="scans to segment first")
     q.add_argument("--masks", nargs="+", default=[], help="existing label maps instead of a model")
-    q.add_argument("--label-map", default=ACDC_LABELS, help=f"label values of --masks (default {ACDC_LABELS})")
-    q.add_argument("--structures", nargs="+", default=["MYO", "LV", "RV"])
-    q.add_argument("--ed", help="the end-diastolic frame of one subject")
-    q.add_argument("--es", help="the end-systolic frame of that subject")
-    q.add_argument("--out", required=True, help="CSV file")
+    q.add_argument("--label-map", default=None,
+                   help=f"label values of --masks, NAME=VALUE,... (default {ACDC_LABELS}, ACDC's)")
+    q.add_argument("--structures", nargs="+", default=None,
+                   help="the structures to measure (default: every structure of the label map or model)")
+    q.add_argument("--ed", help="the end-diastolic frame of one subject (alone: its LV mass)")
+    q.add_argument("--es", help="the end-systolic frame of that subject (needs --ed)")
+    q.add_argument("--out", required=True, help="CSV file (never an input; not written when nothing was measured)")
     q.set_defaults(handler=cmd_volumes)
 
     q = sub.add_parser("decompose", help="anatomy channels (4-D NIfTI) and z per slice (JSON) of each scan",
@@ -325,7 +379,10 @@ def build_parser():
     q.set_defaults(handler=cmd_synthesize)
 
     q = sub.add_parser("export", help="a self-contained model folder from a finished run",
-                       description="Writes model.json, the weights and every network as a .keras file.")
+                       description="Writes model.json, the weights, every network as a .keras file and a "
+                                   "README.txt. The .keras files hold SDNet's own layers: `import sdnet` before "
+                                   "keras.saving.load_model, or Keras reports unknown classes such as "
+                                   "Keras2BatchNormalization.")
     q.add_argument("run", help="a finished run folder")
     q.add_argument("model_dir", help="a new folder")
     q.add_argument("--weights", choices=["last", "best"], default=None)
@@ -350,6 +407,9 @@ def main(argv=None):
         return 1 if args.handler(args) else 0
     except (ValueError, DataError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:      # a file system refusal the checks could not foresee: named, no traceback
+        print(f"error: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
         return 2
 
 

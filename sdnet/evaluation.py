@@ -81,6 +81,18 @@ def validation_dice(model, data, batch_size=32):
     return float(np.mean(slice_dice(data.masks, model.segment(data.images, batch_size)[..., : data.masks.shape[-1]])))
 
 
+def per_patient_pairs(a: dict, b: dict):
+    """Two methods' scores {(split, seed, volume): score} -> (volumes, A's and B's mean per
+    volume): only the (split, seed) runs both have are used, then each test patient's scores are
+    averaged over them, so that the patient, not patient x seed, is the unit of a paired test
+    (seeds share the patient: their scores are not independent)."""
+    keys = sorted(set(a) & set(b))
+    volumes = sorted({k[-1] for k in keys})
+    mean_a = np.array([np.mean([a[k] for k in keys if k[-1] == v]) for v in volumes])
+    mean_b = np.array([np.mean([b[k] for k in keys if k[-1] == v]) for v in volumes])
+    return volumes, mean_a, mean_b
+
+
 def paired_ttest(scores_a, scores_b):
     """Two-sided paired t-test over the same test volumes; returns the p-value (nan if undefined)."""
     a, b = np.asarray(scores_a, float), np.asarray(scores_b, float)

@@ -110,14 +110,21 @@ def _describe(folder):
                      "or one written by `sdnet export`")
 
 
-def load_model(folder, weights=None) -> TrainedModel:
+def load_model(folder, weights=None, allow_unfinished=False) -> TrainedModel:
     """The trained method of a run folder or an exported model folder (`weights`: "last" or
-    "best"; default: the exported ones, or a run's last)."""
+    "best"; default: the exported ones, or a run's last). A run folder must hold a finished
+    run (result.json and DONE): the weights of an interrupted run, best/ included, are those of
+    a model still training (`allow_unfinished`: for diagnosing such runs)."""
     from sdnet.methods import build_method
+    from sdnet.training.folder import RunFolder
 
     if not os.path.isdir(folder):
         raise ValueError(f"{folder}: model folder not found")
     description = _describe(folder)
+    exported = os.path.exists(os.path.join(folder, MODEL_FILE))
+    if not exported and not allow_unfinished and not RunFolder(folder).done:
+        raise ValueError(f"{folder}: the run is not finished (no result.json and DONE); run its experiment's "
+                         "command again to finish it, then use it")
     if description.get("format", FORMAT) > FORMAT:
         raise ValueError(f"{folder}: model format {description['format']} is newer than this version reads ({FORMAT})")
     try:
@@ -145,12 +152,23 @@ def load_run(folder, weights=None) -> TrainedModel:
     return load_model(folder, weights)
 
 
+KERAS_FILES_NOTE = ("The .keras files hold SDNet's own layers: `import sdnet` before "
+                    "`keras.saving.load_model(path)`, or Keras reports unknown classes such as "
+                    "Keras2BatchNormalization.")
+
+
 def export_model(run_folder, model_folder, weights="last"):
     """A self-contained model folder: model.json (configuration, preprocessing, structures and
-    label codes, training run), the weights, and every network as a `.keras` file."""
-    model = load_model(run_folder, weights)
+    label codes, training run), the weights, every network as a `.keras` file and a README.txt
+    saying how to load them."""
+    from sdnet.io import check_writable_folder
+
+    if os.path.exists(model_folder) and not os.path.isdir(model_folder):
+        raise ValueError(f"{model_folder}: exists and is a file; give a new folder")
     if os.path.exists(model_folder) and os.listdir(model_folder):
         raise ValueError(f"{model_folder}: exists and is not empty; choose a new folder")
+    model = load_model(run_folder, weights)
+    check_writable_folder(model_folder, "model folder")
     os.makedirs(os.path.join(model_folder, weights), exist_ok=True)
     for name in os.listdir(os.path.join(run_folder, weights)):
         shutil.copy2(os.path.join(run_folder, weights, name), os.path.join(model_folder, weights, name))
@@ -159,5 +177,9 @@ def export_model(run_folder, model_folder, weights="last"):
     write_json(os.path.join(model_folder, MODEL_FILE),
                {"format": FORMAT, "spec": description["spec"], "config": description["config"],
                 "dataset": description["dataset"], "versions": description.get("versions", {}),
-                "weights": weights, "exported_from": os.path.abspath(run_folder)})
+                "weights": weights, "exported_from": os.path.abspath(run_folder), "run_finished": True,
+                "epochs_trained": read_json(os.path.join(run_folder, "result.json")).get("epochs_trained")})
+    with open(os.path.join(model_folder, "README.txt"), "w") as f:
+        f.write(f"SDNet model exported from {os.path.abspath(run_folder)} ({weights} weights).\n"
+                f"Use it with `sdnet segment --model {os.path.abspath(model_folder)} ...`.\n{KERAS_FILES_NOTE}\n")
     return model_folder

@@ -16,6 +16,7 @@ def atomic_write(path, mode="w", sync=False):
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~current_umask())     # mkstemp's 0600 would hide results from other users
         with os.fdopen(fd, mode, **({} if "b" in mode else {"newline": ""})) as f:
             yield f
             if sync:
@@ -26,6 +27,12 @@ def atomic_write(path, mode="w", sync=False):
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_json(path, value):
@@ -50,3 +57,17 @@ def check_writable_folder(path, what):
             pass
     except OSError as err:
         raise ValueError(f"{path}: cannot write to the {what} ({err.strerror or err})") from None
+
+
+def check_writable_file(path, what, inputs=()):
+    """An output file: not a folder, not one of `inputs`, in a folder that exists (made if
+    needed) and is writable; ValueError naming it otherwise, before any work starts."""
+    if os.path.isdir(path):
+        raise ValueError(f"{path}: the {what} is a folder; give a file name")
+    for source in inputs:
+        if os.path.abspath(path) == os.path.abspath(source) or (
+                os.path.exists(path) and os.path.exists(source) and os.path.samefile(path, source)):
+            raise ValueError(f"{path}: the {what} is an input; inputs are never written over")
+    check_writable_folder(os.path.dirname(os.path.abspath(path)), f"folder of the {what}")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise ValueError(f"{path}: the {what} exists and is not writable")

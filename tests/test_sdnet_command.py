@@ -14,6 +14,7 @@ from sdnet.data.phantom import ACDC_CODES, render, subject_series
 from sdnet.data.preprocess import crop_or_pad, resample_slices
 from sdnet.inference import TrainedModel
 from sdnet.io import write_json
+from sdnet.training.folder import RunFolder
 
 ZOOMS = (1.1, 0.9, 7.0)
 CODES = {"MYO": 2, "LV": 3, "RV": 1}
@@ -96,6 +97,7 @@ def fake_model_folder(folder, method="unet", structures=CODES):
                {"spec": {"method": method}, "config": cfg.to_dict(),
                 "dataset": {"structures": list(structures), "label_codes": dict(structures),
                             "preprocessing": {"pixel_mm": 9.59, "image_size": 32}}})
+    RunFolder(folder).write_result({"epochs_trained": 0})      # a finished run
     return folder
 
 
@@ -150,10 +152,12 @@ def test_bad_inputs_are_named_and_skipped(tmp_path, capsys):
     empty = tmp_path / "empty_model"
     empty.mkdir()
     (empty / "run.json").write_text(json.dumps(json.load(open(os.path.join(model, "run.json")))))
+    RunFolder(str(empty)).write_result({"epochs_trained": 0})
     assert main(["segment", "--model", str(empty), "--input", good, "--out", str(out)]) == 2
     assert "no last/ weights" in capsys.readouterr().err
     lv_myo = fake_model_folder(str(tmp_path / "lv_myo"), structures={"MYO": 2, "LV": 3})
-    assert main(["volumes", "--model", lv_myo, "--input", good, "--out", str(tmp_path / "v.csv")]) == 2
+    assert main(["volumes", "--model", lv_myo, "--input", good, "--out", str(tmp_path / "v.csv"),
+                 "--structures", "MYO", "LV", "RV"]) == 2
     assert "['RV'] asked for by --structures are not among them" in capsys.readouterr().err
     assert main(["decompose", "--model", model, "--input", good, "--out", str(out)]) == 2
     assert "a unet model has no anatomy and modality factors" in capsys.readouterr().err

@@ -69,6 +69,12 @@ class Loader(abc.ABC):
     def slice_thickness(self, frame) -> float:
         """Slice thickness in mm of a frame (from its header)."""
 
+    def read(self):
+        """Read (preprocess and cache) every labelled frame now, so that a data file's problem
+        is reported before a run writes anything."""
+        self._frames_of([])
+        return self
+
     def describe_subject(self, subject) -> str:
         """How a subject is named on disk, for error messages."""
         return f"subject {subject}"

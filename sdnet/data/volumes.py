@@ -231,8 +231,19 @@ class NiftiPairsLoader(VolumePairLoader):
 
 
 def parse_label_map(text):
-    """'MYO=2,LV=3' -> {'MYO': 2, 'LV': 3}."""
+    """'MYO=2,LV=3' -> {'MYO': 2, 'LV': 3}: each name once, each value a positive whole number
+    used once (two structures of one value would get the same channel and volume)."""
     try:
-        return {k.strip(): int(v) for k, v in (item.split("=") for item in text.split(",") if item.strip())}
+        pairs = [(k.strip(), int(v)) for k, v in (item.split("=") for item in text.split(",") if item.strip())]
     except ValueError as err:
         raise DataError(f"label map {text!r} is not of the form NAME=VALUE,NAME=VALUE") from err
+    names, values = [k for k, _ in pairs], [v for _, v in pairs]
+    problems = ["no structure is named"] if not pairs else []
+    problems += ["a structure has no name"] if "" in names else []
+    problems += [f"the name {n} is given twice" for n in sorted({n for n in names if names.count(n) > 1})]
+    problems += [f"the value {v} is given to {' and '.join(k for k, w in pairs if w == v)}"
+                 for v in sorted({v for v in values if values.count(v) > 1})]
+    problems += [f"{k}={v}: values are positive (0 is the background)" for k, v in pairs if v <= 0]
+    if problems:
+        raise DataError(f"label map {text!r}: {'; '.join(problems)}")
+    return dict(pairs)

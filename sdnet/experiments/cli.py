@@ -112,7 +112,7 @@ def build_parser(exp: Experiment):
     p.add_argument("--cache-dir", default=None, help="where preprocessed arrays are cached")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                    help="override configuration fields, e.g. --set epochs=50 test_weights=best")
-    p.add_argument("--image-every", type=int, default=0, help="save example images every N epochs")
+    p.add_argument("--image-every", type=int, default=0, help="save example images every N epochs (0: none)")
     p.add_argument("--report-only", action="store_true",
                    help="rebuild report.md and results.csv from the finished runs in --out; train nothing")
     p.add_argument("--force", action="store_true",
@@ -124,7 +124,8 @@ def build_parser(exp: Experiment):
     p.add_argument("--no-report", action="store_true", help="train, but leave the report to another invocation")
     p.add_argument("--stop-after-epochs", type=int, default=None, metavar="N",
                    help="train each run at most N more epochs in this invocation and stop as an interruption "
-                        "would (its checkpoint kept); the next invocation resumes it: for time-boxed machines")
+                        "would (its checkpoint kept); the next invocation resumes it: for time-boxed machines. "
+                        "Exit status 4 when runs were left unfinished so, 0 when all are done")
     p.add_argument("--runs", default=None, metavar="DIR",
                    help="another experiment's --out (e.g. a Table 1 output) whose finished runs are used where "
                         "they are this experiment's runs (same configuration, data and spec); the rest is "
@@ -179,14 +180,16 @@ def prepare(exp: Experiment, args, may_restart=False, count_disk=True) -> Plan:
         cfg.replace(**changes).validate()
     if args.stop_after_epochs is not None and args.stop_after_epochs < 1:
         raise ValueError(f"--stop-after-epochs {args.stop_after_epochs}: expected a whole number of at least 1")
+    if args.image_every < 0:
+        raise ValueError(f"--image-every {args.image_every}: expected 0 (no images) or a number of epochs")
     use_backend(args.backend, may_restart)
     out = args.out or os.path.join("results", f"{exp.name}_{args.preset}")
     data = data_folders(args.data)
     data_name = ("synthetic cardiac phantom (not real data)" if data is None else
                  ", ".join(f"{tag}={os.path.abspath(f)}" for tag, f in data.items()) if isinstance(data, dict)
                  else os.path.abspath(data))
-    if args.report_only and not os.path.isdir(out):
-        raise ValueError(f"--out {out}: folder not found")
+    if args.report_only:
+        check_report_flags(exp, out, cfg, data_name)
     if args.report_only and exp.analyse is None:   # the runs on disk are the data: nothing else is read
         return Plan(exp, cfg, grid, None, out, data_name, args)
     check_writable_folder(out, "output folder (--out)")
@@ -210,26 +213,71 @@ def prepare(exp: Experiment, args, may_restart=False, count_disk=True) -> Plan:
     plan = Plan(exp, cfg, grid, loader, out, data_name, args, modality_roles(exp, loader, data))
     settings = {"experiment": exp.name, "config": cfg.to_dict(), "data": data_name,
                 "structures": dict(zip(loader.structures, loader.label_codes)), "backend": args.backend}
-    check_out_folder(out, settings, args.force)
+    differing = check_out_folder(out, settings, args.force)
     if args.report_only:       # an analysis reads the data and the runs; nothing but the report is written
         return plan
+    loader.read()              # every data file checked before anything is written
     if count_disk:
         check_disk(plan)
+    if differing:
+        set_aside_outputs(out, differing)
     write_json(os.path.join(out, "experiment.json"), settings)
     return plan
 
 
-def check_out_folder(out, settings: dict, force):
-    """Refuse an --out folder holding runs of another configuration, naming the differing keys."""
+def recorded_settings(out):
+    """experiment.json of an output folder (None where there is none), with the configuration
+    fields added since it was written at their defaults."""
     path = os.path.join(out, "experiment.json")
-    if os.path.exists(path) and not force:
-        recorded = read_json(path)
-        if isinstance(recorded.get("config"), dict):
-            recorded["config"] = with_new_fields(recorded["config"])
-        differing = differing_keys(recorded, settings)
-        if differing:
-            raise ValueError(f"{out} holds runs of another configuration (differing: {', '.join(differing)}); "
-                             "choose another --out or pass --force")
+    if not os.path.exists(path):
+        return None
+    recorded = read_json(path)
+    if isinstance(recorded.get("config"), dict):
+        recorded["config"] = with_new_fields(recorded["config"])
+    return recorded
+
+
+def check_out_folder(out, settings: dict, force) -> list:
+    """Refuse an --out folder holding runs of another configuration, naming the differing keys;
+    with `force`, return those keys (its outputs are then set aside as a whole)."""
+    recorded = recorded_settings(out)
+    differing = differing_keys(recorded, settings) if recorded is not None else []
+    if differing and not force:
+        raise ValueError(f"{out} holds runs of another configuration (differing: {', '.join(differing)}); "
+                         "choose another --out or pass --force")
+    return differing
+
+
+def set_aside_outputs(out, differing):
+    """--force into a folder of another configuration: all of its runs, report and figures go
+    to .replaced/<time>/, so that no old run is reported beside the new ones."""
+    import datetime
+
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = os.path.join(out, ".replaced", stamp)
+    entries = [e for e in os.listdir(out) if e != ".replaced"]
+    os.makedirs(target, exist_ok=True)
+    for entry in entries:
+        shutil.move(os.path.join(out, entry), os.path.join(target, entry))
+    log.warning("%s held the outputs of another configuration (differing: %s): moved to %s", out,
+                ", ".join(differing), target)
+
+
+def check_report_flags(exp: Experiment, out, cfg: SDNetConfig, data_name):
+    """--report-only describes runs made before: the flags must name the configuration and data
+    they were made with (the report states both)."""
+    if not os.path.isdir(out):
+        raise ValueError(f"--out {out}: folder not found")
+    recorded = recorded_settings(out)
+    if recorded is None:
+        raise ValueError(f"--out {out}: no experiment.json, not an output folder of an experiment")
+    if recorded.get("experiment") not in (None, exp.name):
+        raise ValueError(f"--out {out} holds the runs of {recorded['experiment']}, not of {exp.name}")
+    ours = {"config": {**cfg.to_dict(), "num_masks": recorded["config"].get("num_masks")}, "data": data_name}
+    differing = differing_keys({k: recorded.get(k) for k in ours}, ours)
+    if differing:
+        raise ValueError(f"--report-only: {out} was made with other settings (differing: {', '.join(differing)}); "
+                         "give the --preset, --data and --set it was made with")
 
 
 def run_config(plan: Plan, spec) -> SDNetConfig:
@@ -314,7 +362,7 @@ def run_grid(plan: Plan) -> int:
     from sdnet.training.lock import RunLocked
     from sdnet.training.run import Run, run_folder
 
-    specs, locked = selected_specs(plan), 0
+    specs, locked, stopped = selected_specs(plan), 0, 0
     for i, spec in enumerate(specs, 1):
         reused = reused_folder(plan, spec)
         if reused:
@@ -325,12 +373,13 @@ def run_grid(plan: Plan) -> int:
             result = Run(spec, run_config(plan, spec), plan.loader, run_folder(plan.out, spec),
                          image_every=plan.args.image_every, force=plan.args.force).execute(plan.args.stop_after_epochs)
             if result is None:
+                stopped += 1
                 log.info("%s: stopped after %d epoch(s) (--stop-after-epochs); run the same command to resume it",
                          spec.name, plan.args.stop_after_epochs)
         except RunLocked as busy:
             log.warning("skipped: %s", busy)
             locked += 1
-    return locked
+    return locked, stopped
 
 
 def report(plan: Plan, wall_s=None):
@@ -380,19 +429,35 @@ def analyse(plan: Plan, folders: dict):
         f.write("\n".join([report_text, *lines, ""]))
 
 
+EXIT_CODES = {0: "done", 2: "bad input (with a message)", 3: "the --only run is being trained by another process",
+              4: "--stop-after-epochs stopped unfinished runs: run the same command again to resume them"}
+
+
 def main(exp: Experiment, argv=None):
-    """The experiment's command line; returns the exit status (2: bad input, with a message;
-    3: the --only run is being trained by another process)."""
+    """The experiment's command line; returns the exit status (EXIT_CODES)."""
     args = build_parser(exp).parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         plan = prepare(exp, args, may_restart=argv is None)
-        start, locked = time.time(), 0
+        start, locked, stopped = time.time(), 0, 0
         if not args.report_only:
-            locked = run_grid(plan)
-        if not args.no_report:
+            locked, stopped = run_grid(plan)
+        if not args.no_report and not (stopped and not collect_finished(plan.out)):
             report(plan, None if args.report_only else time.time() - start)
     except ValueError as err:   # DataError, CheckpointError and bad flags: a message, no traceback
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:      # a file system refusal the checks could not foresee: named, no traceback
+        print(f"error: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    if stopped:
+        print(f"{stopped} run(s) stopped by --stop-after-epochs {args.stop_after_epochs}; run the same command to "
+              "resume (exit status 4)")
+        return 4
     return 3 if locked and args.only else 0
+
+
+def collect_finished(out) -> list:
+    from sdnet.reporting.report import collect_results
+
+    return collect_results(out)

@@ -37,7 +37,7 @@ def batchnorm_modes(folder, weights="best", data=None, test=False) -> dict:
     from sdnet.training.run import training_data
     from sdnet.training.spec import RunSpec
 
-    model = load_model(folder, weights)
+    model = load_model(folder, weights, allow_unfinished=True)     # screening reads runs in progress
     pre = model.dataset["preprocessing"]
     phase = model.dataset.get("phase", "all")
     loader = open_cardiac_folder(data or model.dataset["root"], int(pre["image_size"]), float(pre["pixel_mm"]),

@@ -1,22 +1,28 @@
 """Two methods of one experiment folder, each with its own choice of weights, compared over the
-same test volumes with a paired t-test (pooled over the splits and seeds both have run).
+same test patients with a paired t-test.
 
     python -m sdnet.reporting.compare results/x --a sdnet:last --b unet:best --fraction 0.015 --score mean
 
-Pairs are (split, seed, volume): runs with the same seed and split share the labelled subjects
-and the test set, so method A's and method B's scores of a volume belong together. A method of a
-configuration variant is named as its run folder is, METHOD_VARIANT (e.g. `unet_recomputed_bn`);
-a bare METHOD is its runs without a variant.
+Runs with the same seed and split share the labelled subjects and the test set, so only the
+(split, seed) runs both methods have are used; each test patient's scores are then averaged over
+those runs, and the patient is the unit of the test (a patient scored under three seeds is one
+observation, not three). A method of a configuration variant is named as its run folder is,
+METHOD_VARIANT (e.g. `unet_recomputed_bn`); a bare METHOD is its runs without a variant.
 """
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import sys
 
 import numpy as np
 
-from sdnet.evaluation import paired_ttest
+from sdnet.evaluation import paired_ttest, per_patient_pairs
 from sdnet.reporting.report import collect_results
 from sdnet.training.spec import method_and_variant
+
+WEIGHTS = ("last", "best")
 
 
 def scores_of(results, method, weights, fraction, protocol, score) -> dict:
@@ -32,18 +38,51 @@ def scores_of(results, method, weights, fraction, protocol, score) -> dict:
 
 
 def compare(results, a, b, fraction, protocol="original", score="avg") -> dict:
-    """a, b: (method, weights). Means, standard deviations, the number of pairs and the p-value."""
+    """a, b: (method, weights). Per-patient means (over the shared runs), their mean and
+    standard deviation over patients, the counts and the paired p-value."""
     sa, sb = scores_of(results, *a, fraction, protocol, score), scores_of(results, *b, fraction, protocol, score)
-    keys = sorted(set(sa) & set(sb))
-    if len(keys) < 2:
-        raise ValueError(f"fewer than two volumes scored by both {a} and {b} at fraction {fraction}")
-    x, y = np.array([sa[k] for k in keys]), np.array([sb[k] for k in keys])
-    return {"a": a, "b": b, "pairs": len(keys), "seeds": sorted({k[1] for k in keys}),
+    volumes, x, y = per_patient_pairs(sa, sb)
+    if len(volumes) < 2:
+        raise ValueError(f"fewer than two test patients scored by both {':'.join(a)} and {':'.join(b)} at "
+                         f"fraction {fraction:g}")
+    runs = sorted({k[:2] for k in set(sa) & set(sb)})
+    return {"a": a, "b": b, "patients": len(volumes), "pairs": len(set(sa) & set(sb)),
+            "seeds": sorted({seed for _, seed in runs}), "splits": sorted({split for split, _ in runs}),
             "mean_a": 100 * x.mean(), "std_a": 100 * x.std(), "mean_b": 100 * y.mean(), "std_b": 100 * y.std(),
             "p": paired_ttest(x, y)}
 
 
-def main(argv=None):
+def parse_side(flag, text, results) -> tuple:
+    """'METHOD:WEIGHTS' checked against the methods present; ValueError naming the flag."""
+    method, sep, weights = text.partition(":")
+    present = sorted({method_and_variant(r["spec"]["method"], r["spec"].get("variant")) for r in results})
+    if not sep or weights not in WEIGHTS:
+        raise ValueError(f"{flag} {text}: expected METHOD:WEIGHTS with WEIGHTS last or best (e.g. sdnet:last)")
+    if method not in present:
+        raise ValueError(f"{flag} {text}: no finished runs of {method}; the folder has {', '.join(present)}")
+    return method, weights
+
+
+def check_arguments(args, results):
+    """Both sides, the fraction and the score, each against what the folder holds."""
+    a, b = parse_side("--a", args.a, results), parse_side("--b", args.b, results)
+    if not math.isfinite(args.fraction) or not 0 < args.fraction <= 1:
+        raise ValueError(f"--fraction {args.fraction}: expected a labelled fraction in (0, 1]")
+    for flag, (method, _) in (("--a", a), ("--b", b)):
+        fractions = sorted({r["spec"]["fraction"] for r in results
+                            if method_and_variant(r["spec"]["method"], r["spec"].get("variant")) == method})
+        if not any(np.isclose(f, args.fraction) for f in fractions):
+            raise ValueError(f"--fraction {args.fraction:g}: {method} ({flag}) has runs at "
+                             f"{', '.join(f'{f:g}' for f in fractions)} only")
+    scores = sorted({k for r in results for rows in r["volumes_by_weights"].values()
+                     for v in rows.get(args.protocol, []) for k in v["scores"]})
+    if args.score not in scores:
+        raise ValueError(f"--score {args.score}: not a score of the {args.protocol} protocol; choose from "
+                         f"{', '.join(scores)}")
+    return a, b
+
+
+def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("out", help="an experiment's --out folder")
     p.add_argument("--a", required=True, metavar="METHOD:WEIGHTS", help="e.g. sdnet:last, or sdnet_VARIANT:last")
@@ -52,13 +91,23 @@ def main(argv=None):
     p.add_argument("--protocol", default="original", choices=["original", "standard"])
     p.add_argument("--score", default="avg", help="avg (original protocol), mean, or a structure")
     args = p.parse_args(argv)
-    pair = [tuple(x.split(":", 1)) for x in (args.a, args.b)]
-    c = compare(collect_results(args.out), *pair, args.fraction, args.protocol, args.score)
-    print(f"| {args.score}, {args.protocol} protocol | {':'.join(c['a'])} | {':'.join(c['b'])} | pairs | seeds | "
-          "paired t-test p |\n|---|---|---|---|---|---|\n"
+    try:
+        if not os.path.isdir(args.out):
+            raise ValueError(f"{args.out}: folder not found (an experiment's --out folder)")
+        results = collect_results(args.out)
+        if not results:
+            raise ValueError(f"{args.out}: no finished runs (no runs/**/result.json)")
+        a, b = check_arguments(args, results)
+        c = compare(results, a, b, args.fraction, args.protocol, args.score)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"| {args.score}, {args.protocol} protocol | {':'.join(c['a'])} | {':'.join(c['b'])} | test patients | "
+          "splits | seeds | paired t-test p (per patient) |\n|---|---|---|---|---|---|---|\n"
           f"| labelled fraction {args.fraction:g} | {c['mean_a']:.1f} ± {c['std_a']:.1f} | "
-          f"{c['mean_b']:.1f} ± {c['std_b']:.1f} | {c['pairs']} | {c['seeds']} | {c['p']:.3g} |")
+          f"{c['mean_b']:.1f} ± {c['std_b']:.1f} | {c['patients']} | {c['splits']} | {c['seeds']} | {c['p']:.3g} |")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

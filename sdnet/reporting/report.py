@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 
-from sdnet.evaluation import paired_ttest
+from sdnet.evaluation import paired_ttest, per_patient_pairs
 from sdnet.io import atomic_write, read_json
 from sdnet.reporting.published import METHOD_NAMES, PublishedTable
 
@@ -67,9 +67,8 @@ def significance(pooled, fraction, column, methods):
         return float("nan"), False
     ranked = sorted(means, key=means.get, reverse=True)
     other = ranked[1] if ranked[0] == SDNET else ranked[0]
-    a, b = pooled[(SDNET, fraction)][column], pooled[(other, fraction)][column]
-    keys = sorted(set(a) & set(b))
-    return paired_ttest([a[k] for k in keys], [b[k] for k in keys]), ranked[0] == SDNET
+    _, a, b = per_patient_pairs(pooled[(SDNET, fraction)][column], pooled[(other, fraction)][column])
+    return paired_ttest(a, b), ranked[0] == SDNET
 
 
 def write_results_csv(results, path):
@@ -219,7 +218,7 @@ def write_report(out, title, results, method_order, fraction_order, published: P
               "Per patient: each structure's Dice on the rounded prediction, and avg = the Dice of the soft "
               "prediction pooled over the structures (the paper's headline column; not the mean of the three). "
               "Each is a mean over the patient's slices. `*`: SDNet best and significantly better than the "
-              "second best (paired t-test over test patients, p < 0.05).", "", measured, "",
+              "second best (paired t-test over test patients, each patient's scores first averaged over the seeds and splits both methods ran, p < 0.05).", "", measured, "",
               "Mean of the structures' Dice (the same protocol; not the paper's avg):", "", means, ""]
     present_keys = {r["spec"]["method"] for r in results if not r["spec"].get("variant")}
     published_methods = [m for m in dict.fromkeys(m for m, _ in method_order)

@@ -67,9 +67,11 @@ def sweep(argv) -> int:
     from sdnet.sweep.plan import record_sweep, worker_command
 
     args, experiment_argv = parser().parse_known_args(argv)
+    if args.workers < 1:
+        raise ValueError(f"--workers {args.workers}: expected a whole number of at least 1")
     slots = None
     if args.executor == "local":
-        slots = executors.check_gpus(args.gpus.split(",")) if args.gpus else [None] * max(1, args.workers)
+        slots = executors.check_gpus(args.gpus.split(",")) if args.gpus else [None] * args.workers
     else:
         executors.require(*{"ray": ("ray", "ray"), "slurm": ("submitit", "slurm")}[args.executor])
     plan, script, argv, statuses = plan_sweep(args, experiment_argv)
@@ -94,7 +96,7 @@ def sweep(argv) -> int:
         report(plan)
     except ValueError as err:
         print(f"no report yet: {err}")
-    return 0 if all(status in (0, 3) for status in finished.values()) else 1
+    return 0 if all(status in (0, 3, 4) for status in finished.values()) else 1
 
 
 def status(argv) -> int:

@@ -47,7 +47,8 @@ def check_gpus(gpus) -> list:
 
 
 def _finished(name, status, seconds):
-    state = {0: "finished", 3: "skipped (trained by another process)"}.get(status, f"FAILED (exit {status})")
+    state = {0: "finished", 3: "skipped (trained by another process)",
+             4: "stopped by --stop-after-epochs (resumable)"}.get(status, f"FAILED (exit {status})")
     print(f"{name}: {state} after {seconds / 60:.1f} min", flush=True)
 
 

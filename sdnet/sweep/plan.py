@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sdnet.io import read_json, write_json
 from sdnet.training.folder import RunFolder
-from sdnet.training.lock import RunLock
+from sdnet.training.lock import RunLock, describe_owner
 from sdnet.training.spec import run_folder
 
 SWEEP_FILE = "sweep.json"
@@ -76,8 +76,9 @@ def status_of(out, spec) -> RunStatus:
     lock = RunLock(folder)
     held = lock.holder()
     if held is not None and not lock.is_stale(*held):
-        owner = held[0]
-        return RunStatus(spec.name, folder, "running", f"process {owner.get('pid')} on {owner.get('host')}")
+        owner, age = held
+        return RunStatus(spec.name, folder, "running", describe_owner(owner) if owner else
+                         f"unreadable lock {lock.path}, {age:.0f} s old: stale after {lock.stale_s:.0f} s")
     error = run.last_error()
     if error:
         return RunStatus(spec.name, folder, "failed", error)

@@ -30,6 +30,10 @@ def _alive(pid) -> bool:
     return True
 
 
+def describe_owner(owner: dict) -> str:
+    return f"process {owner.get('pid')} on {owner.get('host')} (since {owner.get('started')})"
+
+
 class RunLock:
     def __init__(self, folder, heartbeat_s=30.0, stale_s=300.0):
         self.path = os.path.normpath(folder) + ".lock"
@@ -41,13 +45,16 @@ class RunLock:
     def holder(self):
         """(owner dict, seconds since its last heartbeat), or None if there is no lock."""
         try:
+            age = time.time() - os.path.getmtime(self.path)
             with open(self.path) as f:
                 owner = json.load(f)
-            return owner, time.time() - os.path.getmtime(self.path)
         except FileNotFoundError:
             return None
-        except (OSError, ValueError):          # being written this instant: a live owner
-            return {}, 0.0
+        except (OSError, ValueError):
+            # empty or garbled: being written this instant, or left so by a crash; its age
+            # (from the file's time) makes it stale after `stale_s` like a silent owner's
+            return {}, age
+        return (owner if isinstance(owner, dict) else {}), age
 
     def is_stale(self, owner, age) -> bool:
         if age > self.stale_s:
@@ -65,8 +72,10 @@ class RunLock:
                     continue
                 owner, age = held
                 if not self.is_stale(owner, age):
-                    raise RunLocked(f"{self.path[:-5]} is being trained by process {owner.get('pid')} on "
-                                    f"{owner.get('host')} (since {owner.get('started')}); not training it twice")
+                    raise RunLocked(f"{self.path[:-5]} is being trained by {describe_owner(owner)}; not training "
+                                    f"it twice" if owner else
+                                    f"{self.path} is unreadable (written {age:.0f} s ago): it counts as a live "
+                                    f"owner's until {self.stale_s:.0f} s without a change, then it is taken over")
                 log.warning("%s: stale lock of process %s on %s (last heartbeat %.0f s ago) taken over",
                             self.path, owner.get("pid"), owner.get("host"), age)
                 try:

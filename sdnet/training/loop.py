@@ -97,6 +97,27 @@ class Trainer:
             return max(1, math.ceil(self.cfg.epochs / self.method.num_phases()))
         return self.cfg.epochs
 
+    def identity(self) -> dict:
+        """What a checkpoint records of its run, so that one copied into another run's folder
+        is refused rather than resumed under the wrong name and seed."""
+        return {"name": self.name, "seed": self.cfg.seed, "config": self.cfg.to_dict()}
+
+    def check_checkpoint_is_ours(self, recorded):
+        from sdnet.training.checkpoint import CheckpointError
+        from sdnet.training.folder import differing_keys, with_new_fields
+
+        if recorded is None:            # written before checkpoints named their run
+            return
+        ours = self.identity()
+        differing = [k for k in ("name", "seed") if recorded.get(k) != ours[k]]
+        differing += [f"config.{k}" for k in differing_keys(with_new_fields(recorded.get("config") or {}),
+                                                            ours["config"])]
+        if differing:
+            raise CheckpointError(
+                f"{self.folder.checkpoint_path}: the checkpoint belongs to another run ({recorded.get('name')}, seed "
+                f"{recorded.get('seed')}; differing: {', '.join(differing)}); delete it to train {self.name} "
+                "from its first epoch")
+
     def batches_per_epoch(self, streams):
         """`cfg.batches_per_epoch`, or ceil(max(#labelled, #unlabelled) / batch), the original's data_len."""
         if self.cfg.batches_per_epoch:
@@ -115,9 +136,11 @@ class Trainer:
         method, cfg = self.method, self.cfg
         state = {"phase": 0, "epoch": 0, "early_stopping": None, "streams": None, "best_val": -1.0,
                  "wall_s": 0.0, "stopped": False, "epochs_trained": 0}
+        state["run"] = self.identity()
         saved = load_checkpoint(self.folder.checkpoint_path)
         if saved is not None:
             arrays, state = saved
+            self.check_checkpoint_is_ours(state.get("run"))
             method.set_state(arrays)
             self.rng.bit_generator.state = state["rng"]
             log.info("%s: resuming at phase %d epoch %d", self.name, state["phase"], state["epoch"])

@@ -30,6 +30,8 @@ def args(*argv):
     (["--set", "batch_size=0"], "batch_size=0 is outside"),
     (["--set", "rounding=maybe"], "expected true or false"),
     (["--stop-after-epochs", "0"], "at least 1"),
+    (["--image-every", "-1"], "--image-every -1"),
+    (["--label-map", "MYO=2,LV=2,RV=1"], "the value 2 is given to MYO and LV"),
 ])
 def test_bad_flags_are_refused_and_nothing_is_written(argv, message, tmp_path, capsys):
     out = tmp_path / "out"
@@ -93,7 +95,7 @@ def test_an_out_folder_recorded_before_a_configuration_field_existed_still_match
 
 def test_report_only_on_an_empty_folder_says_so(tmp_path, capsys):
     assert main(EXP, ["--report-only", "--out", str(tmp_path), "--cache-dir", str(tmp_path / "c")]) == 2
-    assert "no finished runs yet" in capsys.readouterr().err
+    assert "no experiment.json, not an output folder of an experiment" in capsys.readouterr().err
 
 
 def test_any_folder_of_pairs_with_its_own_label_map(phantom_root, tmp_path):
@@ -186,3 +188,28 @@ def test_a_method_gets_its_quick_changes_and_set_still_wins(tmp_path):
     with pytest.raises(ValueError, match="batches_per_epoch=-1 is outside"):
         prepare(bad, build_parser(bad).parse_args(["--out", str(tmp_path / "o2"), "--cache-dir", str(tmp_path / "c")]),
                 count_disk=False)
+
+
+def test_report_only_refuses_flags_other_than_the_runs_were_made_with(tmp_path, capsys):
+    from sdnet.config import get_preset
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "experiment.json").write_text(json.dumps({"experiment": "t", "config": get_preset("tiny").to_dict(),
+                                                     "data": "synthetic cardiac phantom (not real data)"}))
+    assert main(EXP, ["--report-only", "--preset", "quick", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--report-only" in err and "config.image_size" in err
+    assert main(EXP, ["--report-only", "--preset", "tiny", "--data", str(tmp_path), "--out", str(out)]) == 2
+    assert "differing: data" in capsys.readouterr().err
+
+
+def test_a_bad_data_file_is_reported_before_anything_is_written(phantom_root, tmp_path, capsys):
+    flat = flat_pairs_folder(phantom_root, tmp_path / "flat", 10)
+    with open(os.path.join(flat, sorted(os.listdir(flat))[3]), "wb") as f:
+        f.write(b"not a NIfTI file")
+    out = tmp_path / "out"
+    assert main(EXP, ["--preset", "tiny", "--data", flat, "--label-map", "MYO=2,LV=3", "--methods", "unet",
+                      "--out", str(out), "--cache-dir", str(tmp_path / "cache")]) == 2
+    assert "cannot read this NIfTI" in capsys.readouterr().err
+    assert not out.exists() or not os.listdir(out)

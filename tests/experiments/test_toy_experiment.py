@@ -87,9 +87,22 @@ def test_stop_after_epochs_leaves_a_run_that_the_same_command_resumes(phantom_ro
     out = tmp_path / "out"
     common = ["--preset", "tiny", "--out", str(out), "--cache-dir", str(tmp_path / "cache"), "--methods", "unet",
               "--labels", "1", "--set", "epochs=2", "batches_per_epoch=2"]
-    assert main(exp, common + ["--stop-after-epochs", "1", "--no-report"]) == 0
+    assert main(exp, common + ["--stop-after-epochs", "1"]) == 4           # a planned stop, told apart
     (log_path,) = out.glob("runs/unet/l1/*/training_log.csv")
     assert len(log_path.read_text().splitlines()) == 2                 # header + the one epoch trained
     assert not (log_path.parent / "result.json").exists()
     assert main(exp, common) == 0                                       # resumed: the second epoch, then the test
     assert len(log_path.read_text().splitlines()) == 3 and (log_path.parent / "result.json").exists()
+
+
+def test_force_into_a_folder_of_another_configuration_sets_all_of_it_aside(phantom_root, tmp_path):
+    exp = toy_experiment(phantom_root)
+    out = tmp_path / "out"
+    common = ["--preset", "tiny", "--out", str(out), "--cache-dir", str(tmp_path / "cache"), "--labels", "1",
+              "--set", "batches_per_epoch=2", "max_unlabelled=16"]
+    assert main(exp, common + ["epochs=1", "--methods", "unet"]) == 0
+    assert main(exp, common + ["epochs=2", "--methods", "sdnet", "--force"]) == 0
+    with open(out / "results.csv") as f:
+        assert {r["method"] for r in csv.DictReader(f)} == {"sdnet"}          # no U-Net of the old configuration
+    (aside,) = os.listdir(out / ".replaced")
+    assert os.path.exists(out / ".replaced" / aside / "runs" / "unet" / "l1" / "split0" / "result.json")

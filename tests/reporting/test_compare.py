@@ -9,27 +9,29 @@ from sdnet.reporting.report import collect_results
 from test_report import fake_result
 
 
-def test_pairs_volumes_of_the_same_seed_and_split(tmp_path, capsys):
+def test_each_test_patient_is_one_pair_its_seeds_averaged(tmp_path, capsys):
     rng = np.random.default_rng(1)
-    for seed in (1, 2):
+    for seed in (1, 2, 3):
         for method, level in (("unet", 0.5), ("sdnet", 0.7)):
             result = fake_result(method, 0.015, 0, level, rng)
             result["spec"]["seed"] = seed
             write_json(str(tmp_path / "runs" / method / "l0.015" / f"split0_seed{seed}" / "result.json"), result)
     results = collect_results(str(tmp_path))
     c = compare(results, ("sdnet", "last"), ("unet", "best"), 0.015, score="mean")
-    assert c["pairs"] == 12 and c["seeds"] == [1, 2]
-    a = [v["scores"]["mean"] for r in results if r["spec"]["method"] == "sdnet"
-         for v in r["volumes_by_weights"]["last"]["original"]]
+    assert c["patients"] == 6 and c["pairs"] == 18 and c["seeds"] == [1, 2, 3]
+
+    def per_patient(method, weights):
+        rows = [(v["volume"], v["scores"]["mean"]) for r in results if r["spec"]["method"] == method
+                for v in r["volumes_by_weights"][weights]["original"]]
+        return [np.mean([s for v, s in rows if v == volume]) for volume in sorted({v for v, _ in rows})]
+
+    a, b = per_patient("sdnet", "last"), per_patient("unet", "best")
     assert c["mean_a"] == pytest.approx(100 * np.mean(a))
-    b = [v["scores"]["mean"] for r in sorted(results, key=lambda r: r["spec"]["seed"]) if r["spec"]["method"] == "unet"
-         for v in r["volumes_by_weights"]["best"]["original"]]
-    a_sorted = [v["scores"]["mean"] for r in sorted(results, key=lambda r: r["spec"]["seed"])
-                if r["spec"]["method"] == "sdnet" for v in r["volumes_by_weights"]["last"]["original"]]
-    assert c["p"] == pytest.approx(stats.ttest_rel(a_sorted, b).pvalue)
-    main([str(tmp_path), "--a", "sdnet:last", "--b", "unet:best", "--fraction", "0.015", "--score", "mean"])
+    assert c["p"] == pytest.approx(stats.ttest_rel(a, b).pvalue)       # 6 patients, not 18 patient-seeds
+    assert main([str(tmp_path), "--a", "sdnet:last", "--b", "unet:best", "--fraction", "0.015",
+                 "--score", "mean"]) == 0
     assert "| labelled fraction 0.015 |" in capsys.readouterr().out
-    with pytest.raises(ValueError, match="fewer than two volumes"):
+    with pytest.raises(ValueError, match="fewer than two test patients"):
         compare(results, ("sdnet", "last"), ("gan", "best"), 0.015)
 
 
@@ -45,5 +47,28 @@ def test_a_variant_is_its_own_method_named_as_its_run_folder(tmp_path):
     c = compare(results, ("unet_recomputed_bn", "last"), ("unet", "last"), 0.015, score="mean")
     plain = [v["scores"]["mean"] for r in results if not r["spec"]["variant"]
              for v in r["volumes_by_weights"]["last"]["original"]]
-    assert c["pairs"] == len(plain) and c["mean_b"] == pytest.approx(100 * np.mean(plain))
+    assert c["pairs"] == len(plain) and c["patients"] == 6 and c["mean_b"] == pytest.approx(100 * np.mean(plain))
     assert c["mean_a"] > c["mean_b"]
+
+
+COMPARE_CASES = [  # (argv after the folder, what the one-line message names)
+    (["--a", "vae:last", "--b", "unet:best", "--fraction", "0.015"], "no finished runs of vae"),
+    (["--a", "sdnet:middle", "--b", "unet:best", "--fraction", "0.015"], "--a sdnet:middle"),
+    (["--a", "sdnet", "--b", "unet:best", "--fraction", "0.015"], "METHOD:WEIGHTS"),
+    (["--a", "sdnet:last", "--b", "unet:best", "--fraction", "0.5"], "has runs at 0.015 only"),
+    (["--a", "sdnet:last", "--b", "unet:best", "--fraction", "nan"], "--fraction nan"),
+    (["--a", "sdnet:last", "--b", "unet:best", "--fraction", "0.015", "--score", "XYZ"], "--score XYZ"),
+]
+
+
+@pytest.mark.parametrize("argv, message", COMPARE_CASES)
+def test_bad_arguments_are_named_in_one_line(tmp_path, capsys, argv, message):
+    rng = np.random.default_rng(3)
+    for method in ("unet", "sdnet"):
+        write_json(str(tmp_path / "runs" / method / "l0.015" / "split0" / "result.json"),
+                   fake_result(method, 0.015, 0, 0.6, rng))
+    assert main([str(tmp_path), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and "Traceback" not in err
+    assert main([str(tmp_path / "missing"), *COMPARE_CASES[0][0]]) == 2
+    assert "missing: folder not found" in capsys.readouterr().err

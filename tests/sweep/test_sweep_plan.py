@@ -76,3 +76,6 @@ def test_bad_executor_requests_are_refused(tmp_path, capsys, monkeypatch):
     assert 'pip install "sdnet[ray]"' in capsys.readouterr().err
     assert cli.main(["no_such_experiment", "--out", str(tmp_path)]) == 2
     assert "no experiment 'no_such_experiment'" in capsys.readouterr().err
+    for workers in ("0", "-4"):
+        assert cli.main(["table1_acdc", "--workers", workers, "--out", str(tmp_path)]) == 2
+        assert f"--workers {workers}: expected a whole number of at least 1" in capsys.readouterr().err

@@ -50,3 +50,16 @@ def test_the_heartbeat_keeps_a_long_run_alive(tmp_path):
     time.sleep(0.3)
     assert os.path.getmtime(folder + ".lock") > before
     lock.release()
+
+
+@pytest.mark.parametrize("content", ["", "{garbled", "[1, 2]"])
+def test_an_unreadable_lock_is_live_while_fresh_and_stale_after_the_heartbeat_limit(tmp_path, content):
+    folder = str(tmp_path / "split0")
+    with open(folder + ".lock", "w") as f:
+        f.write(content)
+    with pytest.raises(RunLocked, match="unreadable"):
+        RunLock(folder, stale_s=300).acquire()
+    old = os.path.getmtime(folder + ".lock") - 400
+    os.utime(folder + ".lock", (old, old))
+    with RunLock(folder, stale_s=300):                  # taken over, as a silent owner's would be
+        assert json.load(open(folder + ".lock"))["pid"] == os.getpid()

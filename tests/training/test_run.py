@@ -108,6 +108,17 @@ def test_a_finished_run_of_another_configuration_is_never_reused(cfg, phantom_lo
         == cfg.learning_rate
 
 
+def test_a_checkpoint_copied_from_another_run_is_refused(cfg, phantom_loader, tmp_path):
+    from sdnet.training.checkpoint import CheckpointError
+
+    for seed in (1, 2):                       # both interrupted after an epoch
+        assert Run(RunSpec("unet", 1.0, 0, seed=seed), cfg, phantom_loader,
+                   str(tmp_path / f"seed{seed}")).execute(stop_after_epochs=1) is None
+    shutil.copy(tmp_path / "seed2" / "checkpoint.npz", tmp_path / "seed1" / "checkpoint.npz")
+    with pytest.raises(CheckpointError, match="belongs to another run .*seed 2.*differing: name, seed"):
+        Run(RunSpec("unet", 1.0, 0, seed=1), cfg, phantom_loader, str(tmp_path / "seed1")).execute()
+
+
 @pytest.mark.parametrize("method", ["sdnet", "selftrain"])     # self-training: resumed at its second phase
 def test_resume_after_interruption_matches_an_uninterrupted_run(method, cfg, phantom_loader, finished_run, tmp_path):
     spec, straight_folder, straight = finished_run(method)
