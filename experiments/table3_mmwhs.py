@@ -24,7 +24,8 @@ def analyse(plan, folders):
     from sdnet.reporting.mixtures import mixtures_report
 
     return mixtures_report(folders, lambda split: plan.loader.load_labelled_data(split, "test"), plan.out,
-                           plan.cfg.test_weights, tags=(plan.roles["MR"], plan.roles["CT"]))
+                           plan.cfg.test_weights, tags=(plan.roles["MR"], plan.roles["CT"]),
+                           training_data=lambda split: plan.loader.load_labelled_data(split, "training"))
 
 
 TABLE3_MMWHS = Experiment(

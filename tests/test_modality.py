@@ -21,9 +21,37 @@ def codes(rng, n):
 def test_the_dimension_that_carries_the_modality_classifies_it_alone(rng):
     result = classify_modality(*codes(rng, 100), *codes(rng, 50))
     assert result["tags"] == ["CT", "MR"] and result["chance"] == 0.5
-    assert result["all"] > 0.95 and result["per_dimension"][2] > 0.95
-    others = [a for d, a in enumerate(result["per_dimension"]) if d != 2]
+    assert result["all"]["accuracy"] > 0.95 and result["per_dimension"][2]["balanced"] > 0.95
+    others = [r["balanced"] for d, r in enumerate(result["per_dimension"]) if d != 2]
     assert max(others) < 0.7            # noise dimensions stay near chance
+
+
+class CodeStub:
+    """posterior_mean returns the constructed codes of the images (their first pixel is the index)."""
+
+    def __init__(self, z):
+        self.z = z
+
+    def posterior_mean(self, images):
+        return self.z[images[:, 0, 0, 0].astype(int)]
+
+
+def test_an_unbalanced_test_set_is_reported_with_balanced_accuracy_and_chance(rng):
+    from sdnet.reporting.modality import modality_report
+
+    z, tags = codes(rng, 60)
+    z[:, 2] = rng.normal(size=len(z))            # z knows nothing: always answering "MR" scores high
+    z[:60, 2] += 0.3
+    index = np.arange(len(z), dtype="float32")[:, None, None, None] * np.ones((1, 4, 4, 1), "float32")
+    train = Data(index[np.r_[0:30, 60:90]], np.zeros((60, 4, 4, 1)), np.arange(60), modality=tags[np.r_[0:30, 60:90]])
+    test_rows = np.r_[30:60, 90:94]                # 30 MR and 4 CT test images: 88 % MR
+    test = Data(index[test_rows], np.zeros((34, 4, 4, 1)), np.arange(34), modality=tags[test_rows])
+    lines = modality_report(CodeStub(z), train, test)
+    text = "\n".join(lines)
+    assert "| z dimensions | accuracy (%) | balanced accuracy (%) | CT recall (%) | MR recall (%) |" in text
+    assert "chance: 88 % plain accuracy" in text.lower() and "50 % balanced accuracy" in text
+    assert "**The test set is unbalanced** (88 % MR)" in text
+    assert any(line.startswith("| chance | 88.2 | 50.0 |") for line in lines)
 
 
 def test_one_modality_only_is_refused(rng):
@@ -62,6 +90,28 @@ def test_a_transfer_with_the_target_z_is_nearer_the_target_than_a_reconstruction
     assert os.path.exists(tmp_path / "fig6_modality_transfer.png") and any("MR->CT" in line for line in lines)
     with pytest.raises(ValueError, match="exactly two modality tags, found \\['MR'\\]"):
         transfer(IntensityStub(), test.with_modality("MR"))
+
+
+class ConstantDecoderStub(IntensityStub):
+    """Decodes every image to the same grey whatever z: a reconstruction already nearer one
+    modality, and a 'transfer' that changes nothing."""
+
+    def decode(self, anatomy, z):
+        return np.full(anatomy[..., :1].shape, 0.45, "float32")
+
+
+def test_a_transfer_no_nearer_than_its_own_reconstruction_is_not_called_a_success(rng, tmp_path):
+    from sdnet.reporting.modality import transfer_verdict
+
+    test = two_modality_images(rng)
+    results = transfer(ConstantDecoderStub(), test, count=4)
+    own = results["MR->CT", "reconstruction"]
+    assert own["to_target"] < own["to_source"]              # the reconstruction is already nearer CT
+    assert transfer_verdict(results, "MR->CT") != "" and "nearer the target by" not in \
+        transfer_verdict(results, "MR->CT")
+    lines = transfer_report(ConstantDecoderStub(), None, test, str(tmp_path), count=4)
+    assert any("too poor for this figure" in line for line in lines)      # MR at -0.5 decoded as 0.45
+    assert "nearer the target by" in transfer_verdict(transfer(IntensityStub(), test, count=4), "MR->CT")
 
 
 def test_channels_are_common_unique_or_unused_and_fig5_is_written(rng, tmp_path):
@@ -106,4 +156,4 @@ def test_z_of_a_briefly_trained_sdnet_tells_the_phantoms_mr_from_its_ct(tmp_path
     result = classify_modality(model.posterior_mean(train.images), train.modality,
                                model.posterior_mean(test.images), test.modality)
     assert len(test.images) >= 16 and result["chance"] <= 0.6
-    assert result["all"] >= 0.8, result
+    assert result["all"]["balanced"] >= 0.8, result

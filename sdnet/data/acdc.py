@@ -227,18 +227,18 @@ class ACDCLoader(Loader):
 
 
 def open_cardiac_folder(root, image_size=PAPER_IMAGE_SIZE, spacing_mm=PAPER_SPACING_MM, cache_dir=None,
-                        structures=None):
-    """The ACDC layout (patientNNN/ folders) or a flat folder of <name>.nii.gz images with
-    <name>_gt.nii.gz label maps (subjects from the names: <subject>_frameXX, <subject>_ED ...),
-    with ACDC's label values unless `structures` gives others."""
+                        structures=None, mask_suffix=None):
+    """The ACDC layout (patientNNN/ folders) or another folder of NIfTI pairs (`volumes.LAYOUTS`;
+    subjects from the names: <subject>_frameXX, <subject>_ED ...), with ACDC's label values unless
+    `structures` gives others."""
     from sdnet.data.volumes import NiftiPairsLoader
 
     if not os.path.isdir(root):
         raise DataError(f"{root}: folder not found")
-    if any(PATIENT_DIR.match(name) for name in os.listdir(root)):
+    if any(PATIENT_DIR.match(name) for name in os.listdir(root)) and mask_suffix in (None, "_gt"):
         return ACDCLoader(root, image_size, spacing_mm, cache_dir, structures=structures)
-    return NiftiPairsLoader(root, structures or ACDC_STRUCTURES, image_size=image_size, spacing_mm=spacing_mm,
-                            cache_dir=cache_dir, heart_slices_only=False)
+    return NiftiPairsLoader(root, structures or ACDC_STRUCTURES, mask_suffix=mask_suffix, image_size=image_size,
+                            spacing_mm=spacing_mm, cache_dir=cache_dir, heart_slices_only=False)
 
 
 def _phantom(cache_dir=None):
@@ -249,7 +249,8 @@ def _phantom(cache_dir=None):
 
 ACDC = DataSet(name="ACDC", expects="the ACDC training folder (patientNNN/patientNNN_frameXX.nii.gz with _gt masks; "
                                     "patientNNN_4d.nii.gz optional), or a folder of <name>.nii.gz images with "
-                                    "<name>_gt.nii.gz label maps", open=open_cardiac_folder, phantom=_phantom)
+                                    "<name>_gt.nii.gz (or _seg, _mask, _label, _manual) label maps, or images/ and "
+                                    "labels/ folders", open=open_cardiac_folder, phantom=_phantom)
 # Table 2 and Section 5.2 (the paper's QMRI is private): LV and MYO only, the RV counted as
 # background, ED frames only.
 ACDC_LV_MYO_ED = dataclasses.replace(ACDC, name="LV + MYO, ED frames", structures=(("MYO", 2), ("LV", 3)), phase="ED")

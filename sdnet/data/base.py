@@ -10,6 +10,7 @@ implement `splits`, `_frames_of` (the preprocessed labelled images of some subje
 from __future__ import annotations
 
 import abc
+import inspect
 import logging
 import os
 from dataclasses import dataclass
@@ -168,12 +169,15 @@ class DataSet:
     structures: Optional[tuple] = None             # ((name, label value), ...) unless the user gives a label map
     phase: Optional[str] = None                    # "ED" / "ES": one frame per subject
 
-    def load(self, root, image_size, spacing_mm, cache_dir=None, structures=None) -> Loader:
+    def load(self, root, image_size, spacing_mm, cache_dir=None, structures=None, mask_suffix=None) -> Loader:
         """The loader of `root` with this data set's structures (or the user's `structures`,
-        {name: label value}) and cardiac phase."""
+        {name: label value}) and cardiac phase; `mask_suffix` for folders of NIfTI pairs."""
         chosen = structures or (dict(self.structures) if self.structures else None)
+        if mask_suffix and "mask_suffix" not in inspect.signature(self.open).parameters:
+            raise DataError(f"--mask-suffix: {self.name} folders name their label maps their own way")
         loader = self.open(root, image_size=image_size, spacing_mm=spacing_mm, cache_dir=cache_dir,
-                           **({"structures": chosen} if chosen else {}))
+                           **({"structures": chosen} if chosen else {}),
+                           **({"mask_suffix": mask_suffix} if mask_suffix else {}))
         return loader.keep_phase(self.phase)
 
 

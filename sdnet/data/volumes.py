@@ -17,6 +17,7 @@ from sdnet.data.base import DataSet, Loader
 from sdnet.data.cache import cache_key, default_cache_dir, load_cached, save_cached
 from sdnet.data.dataset import Data
 from sdnet.data.errors import DataError
+from sdnet.data.nifti import MASK_SUFFIXES, is_mask_name
 from sdnet.data.preprocess import compact_labels, labels_to_channels, preprocess_pair
 
 
@@ -178,32 +179,93 @@ MMWHS = DataSet(name="MM-WHS", expects="the MM-WHS 2017 training folder ({mr,ct}
 
 
 SUBJECT_OF_FILE = r"^(?P<subject>.+?)(_frame\d+|_(ED|ES|ed|es))?$"
+LAYOUTS = ("a folder of <name>.nii.gz images with <name><suffix>.nii.gz label maps (suffix _gt, _seg, _mask, "
+           "_label(s) or _manual, found by itself or given with --mask-suffix); the same in one subfolder per "
+           "subject (ACDC's patientNNN/ layout; 4-D <name>_4d files are skipped); or images/ and labels/ "
+           "folders (imagesTr/ and labelsTr/ too) whose files share their names (an nnU-Net _0000 ending is "
+           "dropped)")
 
 
-def folder_pairs(root, mask_suffix="_gt", subject_pattern=SUBJECT_OF_FILE) -> list:
-    """[(subject name, image path, label map path)] of a folder of `<name>.nii.gz` images with
-    `<name><mask_suffix>.nii.gz` label maps."""
+def nifti_files(folder) -> list:
+    return sorted(f for f in os.listdir(folder) if NIFTI_NAME.search(f))
+
+
+NIFTI_NAME = re.compile(r"\.nii(\.gz)?$")
+
+
+def choose_mask_suffix(root, names, mask_suffix=None) -> str:
+    """The suffix that marks label maps among `names`: the one given, or the only one of the
+    common suffixes found; two found is ambiguous (e.g. _gt beside _seg predictions)."""
+    if mask_suffix:
+        return mask_suffix
+    stems = [NIFTI_NAME.sub("", n) for n in names]
+    found = [s for s in MASK_SUFFIXES if any(stem.endswith(s) for stem in stems)]
+    if len(found) > 1:
+        raise DataError(f"{root}: label maps of several suffixes ({', '.join(found)}); say which with --mask-suffix")
+    if not found:
+        raise DataError(f"{root}: no label maps found; expected {LAYOUTS}")
+    return found[0]
+
+
+def folder_pairs(root, mask_suffix=None, subject_pattern=SUBJECT_OF_FILE) -> list:
+    """[(subject name, image path, label map path)] of a data folder in one of the `LAYOUTS`."""
     if not os.path.isdir(root):
         raise DataError(f"{root}: folder not found")
-    files = sorted(f for f in os.listdir(root) if re.search(r"\.nii(\.gz)?$", f))
-    masks = {f for f in files if re.sub(r"\.nii(\.gz)?$", "", f).endswith(mask_suffix)}
+    for images, labels in (("images", "labels"), ("imagesTr", "labelsTr")):
+        if os.path.isdir(os.path.join(root, images)) and os.path.isdir(os.path.join(root, labels)):
+            return image_label_folder_pairs(root, images, labels, mask_suffix, subject_pattern)
+    files = [(root, f) for f in nifti_files(root)]
+    subfolders = [] if files else [os.path.join(root, d) for d in sorted(os.listdir(root))
+                                   if os.path.isdir(os.path.join(root, d))]
+    files += [(folder, f) for folder in subfolders for f in nifti_files(folder)]
+    if not files:
+        raise DataError(f"{root}: no NIfTI files; expected {LAYOUTS}")
+    suffix = choose_mask_suffix(root, [f for _, f in files], mask_suffix)
+    masks = {(folder, f) for folder, f in files if NIFTI_NAME.sub("", f).endswith(suffix)}
     pattern, named = re.compile(subject_pattern), []
-    for f in (f for f in files if f not in masks):
-        mask = re.sub(r"(\.nii(\.gz)?)$", rf"{mask_suffix}\1", f)
-        if mask not in masks:
-            raise DataError(f"{os.path.join(root, f)}: image has no label map {mask}")
-        match = pattern.match(re.sub(r"\.nii(\.gz)?$", "", f))
-        if not match:
-            raise DataError(f"{os.path.join(root, f)}: name does not match the subject pattern {subject_pattern!r}")
-        named.append((match.group("subject"), os.path.join(root, f), os.path.join(root, mask)))
+    for folder, f in files:
+        if (folder, f) in masks or is_mask_name(f):         # label maps of the suffix, or of another one
+            continue
+        mask = NIFTI_NAME.sub(lambda m: f"{suffix}{m.group(0)}", f)
+        if (folder, mask) not in masks:
+            if subfolders and NIFTI_NAME.sub("", f).endswith("_4d"):
+                continue                     # ACDC's cine series: no label map, not a pair
+            raise DataError(f"{os.path.join(folder, f)}: image has no label map {mask}")
+        named.append((subject_of(pattern, folder, f, subject_pattern), os.path.join(folder, f),
+                      os.path.join(folder, mask)))
     if not named:
-        raise DataError(f"{root}: no <name>.nii.gz images with <name>{mask_suffix}.nii.gz label maps")
+        raise DataError(f"{root}: no <name>.nii.gz images with <name>{suffix}.nii.gz label maps")
+    return named
+
+
+def subject_of(pattern, folder, name, subject_pattern) -> str:
+    match = pattern.match(NIFTI_NAME.sub("", name))
+    if not match:
+        raise DataError(f"{os.path.join(folder, name)}: name does not match the subject pattern {subject_pattern!r}")
+    return match.group("subject")
+
+
+def image_label_folder_pairs(root, images, labels, mask_suffix, subject_pattern) -> list:
+    """images/<name>.nii.gz with labels/<name>.nii.gz (or <name><mask_suffix>.nii.gz)."""
+    pattern, named = re.compile(subject_pattern), []
+    label_files = set(nifti_files(os.path.join(root, labels)))
+    for f in nifti_files(os.path.join(root, images)):
+        name = re.sub(r"_0000$", "", NIFTI_NAME.sub("", f))
+        extension = NIFTI_NAME.search(f).group(0)
+        candidates = [f"{name}{mask_suffix or ''}{ext}" for ext in (extension, ".nii.gz", ".nii")]
+        label = next((c for c in candidates if c in label_files), None)
+        if label is None:
+            raise DataError(f"{os.path.join(root, images, f)}: no label map {candidates[0]} in {os.path.join(root, labels)}")
+        named.append((subject_of(pattern, os.path.join(root, images), f"{name}{extension}", subject_pattern),
+                      os.path.join(root, images, f), os.path.join(root, labels, label)))
+    if not named:
+        raise DataError(f"{os.path.join(root, images)}: no NIfTI images")
     return named
 
 
 class NiftiPairsLoader(VolumePairLoader):
-    """Any folder of `<name>.nii.gz` images with `<name><mask_suffix>.nii.gz` label maps, and a
-    label map given by the user, e.g. {"MYO": 2, "LV": 3} (the paper's LV + MYO data sets).
+    """Any data folder in one of the `LAYOUTS` (label maps `<name><mask_suffix>.nii.gz`, the
+    suffix found by itself when not given), and a label map given by the user, e.g. {"MYO": 2, "LV": 3} (the paper's LV + MYO data sets).
     Labels the map does not name count as background (e.g. the RV of ACDC-style files).
 
     Several modalities: `root` = {modality tag: folder}, e.g. {"MR": "/data/cine", "LGE":
@@ -213,7 +275,7 @@ class NiftiPairsLoader(VolumePairLoader):
     or `case3_ED` and `case3_ES`), and a subject name found in two modality folders is one
     person, kept in one set."""
 
-    def __init__(self, root, label_map: dict, mask_suffix="_gt", modality="MR", subject_pattern=SUBJECT_OF_FILE,
+    def __init__(self, root, label_map: dict, mask_suffix=None, modality="MR", subject_pattern=SUBJECT_OF_FILE,
                  **kwargs):
         folders = dict(root) if isinstance(root, dict) else {modality: root}
         if not label_map:
@@ -223,7 +285,8 @@ class NiftiPairsLoader(VolumePairLoader):
         numbers = {name: k for k, name in enumerate(sorted({n for _, n, _, _ in named}), start=1)}
         self.subject_names = {k: name for name, k in numbers.items()}
         pairs = [(numbers[name], tag, image, mask) for tag, name, image, mask in named]
-        description = root if not isinstance(root, dict) else ", ".join(f"{t}={f}" for t, f in folders.items())
+        # several modalities: the root is {tag: absolute folder}, as run.json records it
+        description = root if not isinstance(root, dict) else {t: os.path.abspath(f) for t, f in folders.items()}
         super().__init__(description, pairs, dict(label_map), name="NIfTI pairs", **kwargs)
 
     def describe_subject(self, subject):

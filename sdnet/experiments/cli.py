@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from sdnet.config import PRESETS, SDNetConfig, get_preset, parse_modality_fractions, parse_overrides
-from sdnet.data.volumes import parse_label_map
+from sdnet.data.volumes import LAYOUTS, parse_label_map
 from sdnet.experiments.declaration import Experiment
 from sdnet.experiments.grid import Grid, select_grid
 from sdnet.io import atomic_write, check_writable_folder, read_json, write_json
@@ -48,7 +48,7 @@ def data_folders(items):
     return folders
 
 
-def tagged_folders_loader(exp, folders, cfg, cache_dir, label_map):
+def tagged_folders_loader(exp, folders, cfg, cache_dir, label_map, mask_suffix=None):
     """One data set of several modalities from one folder of NIfTI pairs each, read with the user's
     label map (or the data set's own structures), in the data set's cardiac phase."""
     from sdnet.data.volumes import NiftiPairsLoader
@@ -56,8 +56,8 @@ def tagged_folders_loader(exp, folders, cfg, cache_dir, label_map):
     structures = label_map or (dict(exp.dataset.structures) if exp.dataset.structures else None)
     if not structures:
         raise ValueError("--data TAG=FOLDER ...: give the label values with --label-map, e.g. MYO=2,LV=3")
-    loader = NiftiPairsLoader(folders, structures, image_size=cfg.image_size, spacing_mm=cfg.spacing_mm,
-                              cache_dir=cache_dir, heart_slices_only=False)
+    loader = NiftiPairsLoader(folders, structures, mask_suffix=mask_suffix, image_size=cfg.image_size,
+                              spacing_mm=cfg.spacing_mm, cache_dir=cache_dir, heart_slices_only=False)
     return loader.keep_phase(exp.dataset.phase)
 
 
@@ -99,9 +99,12 @@ def build_parser(exp: Experiment):
         p.add_argument("--variants", nargs="+", default=None, help=f"any of {list(exp.variants)}")
     p.add_argument("--preset", default="quick", choices=sorted(PRESETS))
     p.add_argument("--data", nargs="+", default=None, metavar="FOLDER | TAG=FOLDER",
-                   help=f"{exp.dataset.expects}; or one folder of <name>.nii.gz / <name>_gt.nii.gz pairs per "
-                        "modality tag, e.g. MR=/data/cine LGE=/data/lge (with --label-map); default: the "
-                        "synthetic phantom in this layout")
+                   help=f"{exp.dataset.expects}; or one data folder per modality tag, e.g. MR=/data/cine "
+                        "LGE=/data/lge (with --label-map), each in one of these layouts: "
+                        f"{LAYOUTS}; default: the synthetic phantom in this layout")
+    p.add_argument("--mask-suffix", default=None, metavar="SUFFIX",
+                   help="what label-map names end in before .nii(.gz) in a folder of NIfTI pairs, e.g. _seg "
+                        "(default: the only one of _gt, _seg, _mask, _label(s), _manual found)")
     p.add_argument("--label-map", default=None, metavar="NAME=VALUE,...",
                    help="the structures and their values in the label maps, in channel order (default: the data "
                         "set's, e.g. MYO=2,LV=3,RV=1 for ACDC); values not named are background")
@@ -202,17 +205,21 @@ def prepare(exp: Experiment, args, may_restart=False, count_disk=True) -> Plan:
     for folder in (data.values() if isinstance(data, dict) else [data] if data else []):
         if not os.path.isdir(folder):
             raise ValueError(f"--data {folder}: folder not found (expected {exp.dataset.expects})")
+    if args.mask_suffix and not data:
+        raise ValueError("--mask-suffix names the label maps of a --data folder; none is given")
     if isinstance(data, dict):
-        loader = tagged_folders_loader(exp, data, cfg, args.cache_dir, label_map)
+        loader = tagged_folders_loader(exp, data, cfg, args.cache_dir, label_map, args.mask_suffix)
     else:
         loader = exp.dataset.load(data or exp.dataset.phantom(args.cache_dir), cfg.image_size, cfg.spacing_mm,
-                                  args.cache_dir, label_map)
+                                  args.cache_dir, label_map, args.mask_suffix)
     cfg = cfg.replace(num_masks=loader.num_masks)
     grid = select_grid(exp, args.preset, grid.methods, grid.fractions, grid.splits, grid.seeds, grid.variants,
                        num_splits=len(loader.splits()))
     plan = Plan(exp, cfg, grid, loader, out, data_name, args, modality_roles(exp, loader, data))
     settings = {"experiment": exp.name, "config": cfg.to_dict(), "data": data_name,
                 "structures": dict(zip(loader.structures, loader.label_codes)), "backend": args.backend}
+    if plan.roles:      # the variants' modality_fractions name roles; each run.json records the tags
+        settings["modality_roles"] = plan.roles
     differing = check_out_folder(out, settings, args.force)
     if args.report_only:       # an analysis reads the data and the runs; nothing but the report is written
         return plan
@@ -408,6 +415,9 @@ def report(plan: Plan, wall_s=None):
     order = [(m, v) for m in plan.exp.methods for v in ([""] + list(plan.exp.variants))]    # the table's order
     if reused:
         context["runs reused from"] = os.path.abspath(plan.args.runs)
+    if plan.roles and any(role != tag for role, tag in plan.roles.items()):
+        context["modality roles"] = ", ".join(f"{tag} plays {role}" for role, tag in plan.roles.items())
+        results, order, missing = with_tags_in_names(results, order, missing, plan.roles)
     table = write_report(plan.out, plan.exp.title, results, order, plan.exp.fractions,
                          plan.exp.published, context, missing)
     if plan.exp.analyse is not None:
@@ -415,6 +425,23 @@ def report(plan: Plan, wall_s=None):
     print(f"\n{plan.exp.title} — measured on {plan.data_name}, preset {plan.args.preset} "
           f"(report: {os.path.join(plan.out, 'report.md')})\n")
     print(table)
+
+
+def tag_names(name: str, roles: dict) -> str:
+    """A variant named by roles ("MR100_CT12.5") named by the tags that play them ("cine100_LGE12.5")."""
+    import re
+
+    for role, tag in roles.items():
+        name = re.sub(rf"(?<![A-Za-z]){re.escape(role)}(?=[0-9])", tag, name)
+    return name
+
+
+def with_tags_in_names(results, order, missing, roles):
+    """The report's copies of the results, grid order and missing names, with the data's tags in
+    the variant names, so that its tables are headed cine / LGE where the user's data are."""
+    renamed = [{**r, "spec": {**r["spec"], "variant": tag_names(r["spec"].get("variant") or "", roles)}}
+               for r in results]
+    return (renamed, [(m, tag_names(v, roles)) for m, v in order], [tag_names(n, roles) for n in missing])
 
 
 def analyse(plan: Plan, folders: dict):

@@ -47,27 +47,59 @@ def _published(cell) -> str:
     return "–" if cell is None else f"{cell[0]} ± {cell[1]}"
 
 
-def mixtures_report(runs: dict, test_data, out, weights="last", tags=("MR", "CT")) -> list:
-    """`runs`: {RunSpec: run folder}; `test_data(split)`: that split's test Data; `tags`: the data's
-    tags that play MR and CT (a user's cine and LGE). The table per mixture and the fixed-total
-    plot in `out`."""
+def labelled_counts(result: dict, train, tags) -> dict:
+    """{tag: (labelled subjects, their images, training subjects of the tag)} of one run."""
+    subjects = train.subject.astype(str)
+    labelled = {str(s) for s in result.get("labelled_subjects", [])}
+    counts = {}
+    for tag in tags:
+        of_tag = set(subjects[train.modality == tag].tolist())
+        chosen = of_tag & labelled
+        counts[tag] = (len(chosen), int(np.isin(subjects, list(chosen)).sum()), len(of_tag))
+    return counts
+
+
+def _count_cell(count) -> str:
+    subjects, images, total = count
+    return f"{subjects} of {total} ({images} images)"
+
+
+def mixtures_report(runs: dict, test_data, out, weights="last", tags=("MR", "CT"), training_data=None) -> list:
+    """`runs`: {RunSpec: run folder}; `test_data(split)` / `training_data(split)`: that split's
+    test / training Data; `tags`: the data's tags that play MR and CT (a user's cine and LGE).
+    The table per mixture, with the labelled subjects and images of each modality a mixture
+    really trained on, the test subjects per modality, and the fixed-total plot in `out`."""
     first, second = tags
-    rows, curve = [], []
+    rows, curve, splits = [], [], set()
     for spec, folder in sorted(runs.items(), key=lambda item: item[0].name):
         result = read_json(os.path.join(folder, "result.json"))
         shares = parse_modality_fractions(read_json(os.path.join(folder, "run.json"))["config"]["modality_fractions"])
         mr, ct = shares.get(first, 0.0), shares.get(second, 0.0)
         scores = scores_by_modality(result, test_data(spec.split), weights)
         published = PUBLISHED.get((mr, ct), (None, None))
-        rows.append(f"| {100 * mr:g} % | {100 * ct:g} % | {_cell(scores.get(first), mr > 0)} | "
+        splits.add(spec.split)
+        counts = labelled_counts(result, training_data(spec.split), tags) if training_data else None
+        labelled = (f" {_count_cell(counts[first])} | {_count_cell(counts[second])} |" if counts else "")
+        rows.append(f"| {100 * mr:g} % | {100 * ct:g} % |{labelled} {_cell(scores.get(first), mr > 0)} | "
                     f"{_cell(scores.get(second), ct > 0)} | {_published(published[0])} | {_published(published[1])} |")
         if mr > 0 and ct > 0 and np.isclose(mr + ct, 1.0):
             curve.append((mr, scores.get(first), scores.get(second), published))
     lines = ["### Table 3: test Dice (%) on each modality (per patient, avg = pooled soft Dice)", ""]
     if tuple(tags) != ("MR", "CT"):
         lines += [f"{first} plays MR's part and {second} CT's: the published columns are the paper's MR and CT.", ""]
-    lines += [f"| {first} train | {second} train | {first} test | {second} test | published MR test | "
-              "published CT test |", "|---|---|---|---|---|---|", *rows, ""]
+    for split in sorted(splits):
+        test = test_data(split)
+        patients = {t: len(set(test.subject[test.modality == t].tolist())) for t in tags}
+        lines += [f"Test patients (split {split}): " + ", ".join(f"{n} {t}" for t, n in patients.items()) + "."]
+        few = [t for t, n in patients.items() if n < 5]
+        if few:
+            lines += [f"**Few test patients of {' and '.join(few)}**: a mean ± std over "
+                      f"{min(patients[t] for t in few)} values is a rough estimate."]
+    labelled_header = (f" {first} labelled: subjects (images) | {second} labelled: subjects (images) |"
+                       if training_data else "")
+    lines += ["", f"| {first} share | {second} share |{labelled_header} {first} test | {second} test | "
+              "published MR test | published CT test |",
+              "|---|---|" + ("---|---|" if training_data else "") + "---|---|---|---|", *rows, ""]
     if len(curve) >= 2:
         fixed_total_plot(sorted(curve, key=lambda c: c[0]), os.path.join(out, "table3_mr_share.png"), tags)
         lines += [f"![Test Dice against the {first} share of the training set](table3_mr_share.png)", ""]

@@ -14,45 +14,69 @@ PUBLISHED = ["MR vs CT (MM-WHS, test 420 MR + 387 CT images): 92 % with all z di
              "cine MR vs CP-BOLD MR (private): 96 % with all dimensions; single dimensions 47-65 %."]
 
 
-def classification_accuracy(z_train, tags_train, z_test, tags_test) -> float:
+def classification_scores(z_train, tags_train, z_test, tags_test, tags) -> dict:
+    """A logistic regression fitted on (z_train, tags_train), scored on the test images: plain
+    accuracy, balanced accuracy (the mean of the per-tag recalls: chance is 1 / tags whatever
+    the test set's balance) and each tag's recall."""
     from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import balanced_accuracy_score, recall_score
 
-    classifier = LogisticRegression(max_iter=1000).fit(z_train, tags_train)
-    return float(np.mean(classifier.predict(z_test) == tags_test))
+    predicted = LogisticRegression(max_iter=1000).fit(z_train, tags_train).predict(z_test)
+    return {"accuracy": float(np.mean(predicted == tags_test)),
+            "balanced": float(balanced_accuracy_score(tags_test, predicted)),
+            "recall": dict(zip(tags, (float(r) for r in recall_score(tags_test, predicted, labels=tags,
+                                                                       average=None, zero_division=0))))}
 
 
 def classify_modality(z_train, tags_train, z_test, tags_test) -> dict:
-    """{"all": accuracy with every dimension, "per_dimension": [accuracy of each alone],
-    "chance": the test share of the most frequent training tag}."""
+    """{"all": scores with every dimension, "per_dimension": [scores of each alone], "chance":
+    the plain accuracy of always answering the test set's most frequent tag, "balanced_chance"}."""
     tags_train, tags_test = np.asarray(tags_train), np.asarray(tags_test)
     found = sorted(set(tags_train.tolist()))
     if len(found) < 2:
         raise ValueError(f"modality classification needs images of two or more modality tags; the training "
                          f"images have {found}")
-    values, counts = np.unique(tags_train, return_counts=True)
     return {"tags": found,
-            "all": classification_accuracy(z_train, tags_train, z_test, tags_test),
-            "per_dimension": [classification_accuracy(z_train[:, [d]], tags_train, z_test[:, [d]], tags_test)
+            "all": classification_scores(z_train, tags_train, z_test, tags_test, found),
+            "per_dimension": [classification_scores(z_train[:, [d]], tags_train, z_test[:, [d]], tags_test, found)
                               for d in range(z_train.shape[1])],
-            "chance": float(np.mean(tags_test == values[np.argmax(counts)]))}
+            "chance": max(float(np.mean(tags_test == t)) for t in found),
+            "balanced_chance": 1.0 / len(found)}
 
 
 def modality_report(method, train, test, out=None) -> list:
-    """Markdown lines: z is the posterior mean of each image (no sampling noise)."""
+    """Markdown lines: z is the posterior mean of each image (no sampling noise). Plain accuracy
+    flatters an unbalanced test set, so balanced accuracy and each tag's recall stand beside it."""
     result = classify_modality(method.posterior_mean(train.images), train.modality,
                                method.posterior_mean(test.images), test.modality)
     tags = result["tags"]
-    counts = ", ".join(f"{np.sum(test.modality == t)} {t}" for t in tags)
+    counts = {t: int(np.sum(test.modality == t)) for t in tags}
     per_dimension = result["per_dimension"]
-    best = int(np.argmax(per_dimension))
-    return ["### Modality from z (Section 5.4)", "",
-            f"Logistic regression on the posterior mean of z: fitted on the {train.size()} training images, "
-            f"scored on the {test.size()} test images ({counts}); chance (the most frequent tag) "
-            f"{100 * result['chance']:.0f} %.", "",
-            "| z dimensions | accuracy (%) |", "|---|---|",
-            f"| all {len(per_dimension)} | {100 * result['all']:.1f} |",
-            *[f"| z{d + 1}{' (best)' if d == best else ''} | {100 * a:.1f} |" for d, a in enumerate(per_dimension)],
-            "", "Published: " + " ".join(PUBLISHED), ""]
+    best = int(np.argmax([r["balanced"] for r in per_dimension]))
+
+    def row(name, r):
+        return (f"| {name} | {100 * r['accuracy']:.1f} | {100 * r['balanced']:.1f} | "
+                + " | ".join(f"{100 * r['recall'][t]:.1f}" for t in tags) + " |")
+
+    majority = max(counts, key=counts.get)
+    lines = ["### Modality from z (Section 5.4)", "",
+             f"Logistic regression on the posterior mean of z: fitted on the {train.size()} training images, "
+             f"scored on the {test.size()} test images ({', '.join(f'{n} {t}' for t, n in counts.items())}). "
+             f"Chance: {100 * result['chance']:.0f} % plain accuracy (always answering the most frequent test tag), "
+             f"{100 * result['balanced_chance']:.0f} % balanced accuracy (the mean of the tags' recalls, which "
+             "does not reward answering the majority tag).", ""]
+    if counts[majority] > 0.65 * test.size():
+        lines += [f"**The test set is unbalanced** ({100 * counts[majority] / test.size():.0f} % {majority}): read "
+                  "the balanced accuracy, not the plain one, against the published figure.", ""]
+    lines += ["| z dimensions | accuracy (%) | balanced accuracy (%) | "
+              + " | ".join(f"{t} recall (%)" for t in tags) + " |",
+              "|---|---|---|" + "---|" * len(tags),
+              row(f"all {len(per_dimension)}", result["all"]),
+              *[row(f"z{d + 1}{' (best)' if d == best else ''}", r) for d, r in enumerate(per_dimension)],
+              f"| chance | {100 * result['chance']:.1f} | {100 * result['balanced_chance']:.1f} | "
+              + " | ".join("–" for _ in tags) + " |",
+              "", "Published (plain accuracy, on nearly balanced test sets): " + " ".join(PUBLISHED), ""]
+    return lines
 
 
 # -- Fig 6: modality transfer ---------------------------------------------------------------------
@@ -74,12 +98,18 @@ def intensity_distance(images, reference) -> float:
     return float(wasserstein_distance(np.ravel(images), np.ravel(reference)))
 
 
+# a reconstruction whose mean absolute error (intensities in [-1, 1]) is above this is too poor
+# for a transfer figure to show anything
+POOR_RECONSTRUCTION = 0.15
+
+
 def transfer(method, data, count=16) -> dict:
     """For the two modalities A, B of `data`, `count` images of each decoded with their own z
     (reconstruction) and with the z of an image of the other modality (transfer).
     {(direction "A->B", "reconstruction" or "transfer"): {"inputs", "decoded", "to_target",
-    "to_source"}}: the distances are the mean over decoded images of the intensity distance to
-    all test images of the target modality and of the source one."""
+    "to_source", "error"}}: the distances are the mean over decoded images of the intensity
+    distance to all test images of the target modality and of the source one; "error" is the
+    mean absolute difference from the inputs."""
     tags = two_modalities(data)
     groups = {tag: data.with_modality(tag) for tag in tags}
     n = min(count, *(g.size() for g in groups.values()))
@@ -92,20 +122,34 @@ def transfer(method, data, count=16) -> dict:
             decoded = method.decode(s[source], code)
             out[f"{source}->{target}", kind] = {
                 "inputs": chosen[source].images, "decoded": decoded,
+                "error": float(np.mean(np.abs(decoded - chosen[source].images))),
                 "to_target": float(np.mean([intensity_distance(x, groups[target].images) for x in decoded])),
                 "to_source": float(np.mean([intensity_distance(x, groups[source].images) for x in decoded]))}
     return out
 
 
+def transfer_verdict(results: dict, direction) -> str:
+    """A transfer worked when it brought the decoded images nearer the target modality than the
+    same images decoded with their own z: a reconstruction may already lie nearer the target."""
+    own, moved = results[direction, "reconstruction"], results[direction, "transfer"]
+    if own["error"] > POOR_RECONSTRUCTION:
+        return "no verdict: the reconstruction is too poor"
+    if moved["to_target"] < own["to_target"]:
+        return f"nearer the target by {own['to_target'] - moved['to_target']:.3f}"
+    return "not nearer the target than the reconstruction"
+
+
 def fig6(results: dict, path, rows=3):
-    """Per row one pair: A, A with B's z, B, B with A's z (the paper's layout)."""
+    """Per row: A, A with its own z, A with B's z, B, B with its own z, B with A's z (the
+    paper's layout with the reconstructions added, so that what the transfer changed shows)."""
     directions = [d for d, kind in results if kind == "transfer"]
     columns = []
     for direction in directions:
         source, target = direction.split("->")
-        entry = results[direction, "transfer"]
-        columns += [(source, entry["inputs"]), (f"{source} anatomy, {target} z", entry["decoded"])]
-    image_columns(columns, min(rows, len(columns[0][1])), path, size=2.3)
+        columns += [(source, results[direction, "transfer"]["inputs"]),
+                    (f"{source}, own z", results[direction, "reconstruction"]["decoded"]),
+                    (f"{source} anatomy, {target} z", results[direction, "transfer"]["decoded"])]
+    image_columns(columns, min(rows, len(columns[0][1])), path, size=2.0)
 
 
 def transfer_report(method, train, test, out, count=16) -> list:
@@ -116,13 +160,23 @@ def transfer_report(method, train, test, out, count=16) -> list:
              f"{count} test images of each modality (or as many as there are), decoded with their own z "
              "(reconstruction) and with the z of an image of the other modality (transfer). Distance: "
              "Wasserstein-1 between a decoded image's intensities and those of all test images of a "
-             "modality, averaged over the decoded images; a transfer that worked is nearer its target "
-             "modality than its source.", "",
-             "| direction | decoded with | distance to target | distance to source |", "|---|---|---|---|"]
+             "modality, averaged over the decoded images. A transfer worked when it is nearer its target "
+             "modality than the same images decoded with their own z (a reconstruction can already be "
+             "nearer the target); reconstruction error: mean absolute difference from the input "
+             f"(intensities in [-1, 1]; above {POOR_RECONSTRUCTION} no verdict is given).", "",
+             "| direction | decoded with | distance to target | distance to source | reconstruction error | "
+             "verdict |", "|---|---|---|---|---|---|"]
     for (direction, kind), entry in results.items():
         own = "its own z" if kind == "reconstruction" else f"the z of a {direction.split('->')[1]} image"
-        lines.append(f"| {direction} | {own} | {entry['to_target']:.3f} | {entry['to_source']:.3f} |")
-    return lines + ["", "![Fig 6: modality transfer](fig6_modality_transfer.png)", ""]
+        verdict = transfer_verdict(results, direction) if kind == "transfer" else ""
+        error = f"{entry['error']:.3f}" if kind == "reconstruction" else ""
+        lines.append(f"| {direction} | {own} | {entry['to_target']:.3f} | {entry['to_source']:.3f} | {error} | "
+                     f"{verdict} |")
+    poor = [d for d, kind in results if kind == "reconstruction" and results[d, kind]["error"] > POOR_RECONSTRUCTION]
+    if poor:
+        lines += ["", f"**The reconstructions are too poor for this figure to mean anything** ({', '.join(poor)}: "
+                      f"error above {POOR_RECONSTRUCTION}); train longer or at a larger preset."]
+    return lines + ["", "![Fig 6: input, own-z reconstruction, transfer](fig6_modality_transfer.png)", ""]
 
 
 # -- Fig 5: anatomy channels common to the modalities or unique to one ------------------------------

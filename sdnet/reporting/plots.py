@@ -1,5 +1,6 @@
 """Figures people would rather look at than read: example decompositions and Dice curves."""
 import os
+import textwrap
 
 import numpy as np
 
@@ -102,7 +103,7 @@ def anatomy_rows(rows, channel_titles, path):
     fig, axes = plt.subplots(len(rows), channels + 1, figsize=(1.5 * (channels + 1), 1.6 * len(rows)), squeeze=False)
     for r, (label, image, s) in enumerate(rows):
         axes[r, 0].imshow(image[..., 0], cmap="gray", vmin=-1, vmax=1)
-        axes[r, 0].set_ylabel(label, fontsize=7)
+        axes[r, 0].set_ylabel(textwrap.fill(label, 14), fontsize=7)      # wrapped: long frame names overlap
         for c in range(s.shape[-1]):
             axes[r, c + 1].imshow(s[..., c], cmap="gray", vmin=0, vmax=1)
             if r == 0:

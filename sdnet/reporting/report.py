@@ -183,7 +183,7 @@ def factors_markdown(results, methods, published=None) -> list:
 
 def write_report(out, title, results, method_order, fraction_order, published: PublishedTable = None,
                  context: dict = None, missing=()):
-    """report.md, results.csv and dice_vs_labels.png in `out` from `results`; returns the
+    """report.md, results.csv and (with two or more fractions) dice_vs_labels.png in `out`; returns the
     measured table (markdown). `missing`: names of requested runs not finished yet."""
     from sdnet.reporting.plots import dice_vs_labels
 
@@ -233,10 +233,13 @@ def write_report(out, title, results, method_order, fraction_order, published: P
               f"## Measured with the {other} epoch's weights (original protocol)", "",
               table_markdown(other_scores, methods, fractions, cols) if other_scores else "(none)", "",
               "## Training budget", "", updates_markdown(results, methods), "",
-              *factors_markdown(results, methods, published),
-              "![average Dice against labelled fraction](dice_vs_labels.png)", ""]
+              *factors_markdown(results, methods, published)]
+    if len(fractions) > 1:      # one labelled fraction: a plot of dots on one vertical line says nothing
+        lines += ["![average Dice against labelled fraction](dice_vs_labels.png)", ""]
     with atomic_write(os.path.join(out, "report.md")) as f:
         f.write("\n".join(lines))
+    if len(fractions) < 2:
+        return measured
     avg = {m: {f: _cell(original[(m, f)]["avg"])[0] for f in fractions if (m, f) in original} for m in methods}
     pub = {}
     if published:

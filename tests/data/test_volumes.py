@@ -113,3 +113,59 @@ def test_two_modalities_labelled_with_different_values_are_refused_naming_the_fo
                               spacing_mm=9.0, cache_dir=str(tmp_path / "c"), heart_slices_only=False)
     with pytest.raises(DataError, match=r"lge: no LGE label map has the value\(s\) \{'LV': 3\}"):
         loader.load_labelled_data(0, "all")
+
+
+def layouts(phantom_root, tmp_path, subjects=4):
+    """The same phantom pairs in each layout a user may have: {layout: (folder, mask suffix given)}."""
+    from conftest import flat_pairs_folder
+
+    flat = flat_pairs_folder(phantom_root, tmp_path / "flat", subjects)
+    pairs = sorted(f for f in os.listdir(flat) if not f.endswith("_gt.nii.gz"))
+    made = {"flat _gt": (flat, None)}
+    for suffix, given in (("_seg", None), ("_lab", "_lab")):           # a common suffix, and one of the user's
+        folder = tmp_path / f"flat{suffix}"
+        folder.mkdir()
+        for f in pairs:
+            shutil.copy(os.path.join(flat, f), folder / f)
+            shutil.copy(os.path.join(flat, f.replace(".nii.gz", "_gt.nii.gz")), folder / f.replace(".nii.gz", f"{suffix}.nii.gz"))
+        made[f"flat {suffix}"] = (str(folder), given)
+    acdc = tmp_path / "acdc"
+    for f in pairs:                                                      # patientNNN/ subfolders
+        subject = f.split("_frame")[0]
+        os.makedirs(acdc / subject, exist_ok=True)
+        for name in (f, f.replace(".nii.gz", "_gt.nii.gz")):
+            shutil.copy(os.path.join(flat, name), acdc / subject / name)
+    made["ACDC subfolders"] = (str(acdc), None)
+    split = tmp_path / "split"
+    for sub in ("images", "labels"):
+        (split / sub).mkdir(parents=True)
+    for f in pairs:
+        shutil.copy(os.path.join(flat, f), split / "images" / f.replace(".nii.gz", "_0000.nii.gz"))   # nnU-Net naming
+        shutil.copy(os.path.join(flat, f.replace(".nii.gz", "_gt.nii.gz")), split / "labels" / f)
+    made["images/ + labels/"] = (str(split), None)
+    return made
+
+
+def test_every_layout_and_a_custom_mask_suffix_load_the_same_pairs(phantom_root, tmp_path):
+    from sdnet.data.volumes import folder_pairs
+
+    found = {name: [(s, os.path.basename(i)) for s, i, _ in folder_pairs(folder, suffix)]
+             for name, (folder, suffix) in layouts(phantom_root, tmp_path).items()}
+    reference = found.pop("flat _gt")
+    assert len(reference) == 8 and reference[0][0] == "patient001"
+    for name, pairs in found.items():
+        assert [s for s, _ in pairs] == [s for s, _ in reference], name
+    loader = NiftiPairsLoader({"cine": str(tmp_path / "acdc"), "LGE": str(tmp_path / "split")},
+                              {"MYO": 2, "LV": 3}, image_size=32, spacing_mm=9.59, cache_dir=str(tmp_path / "c"))
+    assert loader.describe()["root"] == {"cine": str(tmp_path / "acdc"), "LGE": str(tmp_path / "split")}   # provenance
+
+
+def test_label_maps_of_two_suffixes_are_ambiguous_and_refused(phantom_root, tmp_path):
+    from sdnet.data.volumes import folder_pairs
+
+    folder, _ = layouts(phantom_root, tmp_path)["flat _seg"]
+    first = sorted(os.listdir(folder))[0]
+    shutil.copy(os.path.join(folder, first), os.path.join(folder, first.replace(".nii.gz", "_gt.nii.gz")))
+    with pytest.raises(DataError, match="several suffixes \\(_gt, _seg\\); say which with --mask-suffix"):
+        folder_pairs(folder)
+    assert len(folder_pairs(folder, "_seg")) == 8
