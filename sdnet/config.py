@@ -56,6 +56,10 @@ class SDNetConfig:
     # before each validation, the segmentation path's statistics recomputed from the training
     # images (labelled and unlabelled, unaugmented; sdnet/nn/precise_bn.py)
     batchnorm_statistics: str = "moving"
+    # the images recomputed statistics describe: "method" = those the method trains on (its labelled
+    # subset and, if it has one, its unlabelled pool); "split" = every training image of the run's
+    # split, labelled or not, the same for every method (the equal-terms protocol of Table 1)
+    batchnorm_images: str = "method"
     # loss weights (paper section 4.2, original sdnet_config_acdc.py)
     w_kl: float = 0.01
     w_segmentation: float = 10.0
@@ -156,7 +160,7 @@ RANGES = {  # numeric fields: [low, high]
 CHOICES = {
     "discriminator_masks": ("all", "disjoint"), "mask_interpolation": ("bilinear", "nearest"),
     "spectral": ("penalty", "none"), "fake_masks": FAKE_MASKS, "test_weights": ("last", "best"),
-    "batchnorm_statistics": ("moving", "recomputed"),
+    "batchnorm_statistics": ("moving", "recomputed"), "batchnorm_images": ("method", "split"),
     "precision": ("float32", "mixed_bfloat16", "mixed_float16"),
 }
 DERIVED = {"num_masks": "it is the number of structures of the data set"}

@@ -30,6 +30,9 @@ class TrainingData:
     # multi-task fine-tuning supervises (no other method reads them)
     training: Optional[Data] = None
     structures: tuple = ()                # the names of the mask channels
+    # every training image of the split, labelled or not, masks hidden (capped as the unlabelled
+    # pool): what `batchnorm_images="split"` recomputes the statistics from, whatever the method
+    all_training_images: Optional[Data] = None
 
 
 def data_seed(fraction, split, seed):
@@ -82,7 +85,7 @@ def labelled_subset(training: Data, fraction, seed, modality_fractions=None) -> 
 
 
 def load_training_data(loader, split, fraction, seed=1, max_unlabelled=1200, use_unlabelled=True,
-                       discriminator_masks="all", modality_fractions=None) -> TrainingData:
+                       discriminator_masks="all", modality_fractions=None, all_images=False) -> TrainingData:
     if not 0 < fraction <= 1:
         raise ValueError(f"labelled fraction {fraction} is outside (0, 1]")
     seed = data_seed(fraction, split, seed)
@@ -111,4 +114,6 @@ def load_training_data(loader, split, fraction, seed=1, max_unlabelled=1200, use
                         discriminator_images=discriminator_images,
                         validation=loader.load_labelled_data(split, "validation"),
                         test=loader.load_labelled_data(split, "test"), notes=notes, seed=seed,
-                        training=training, structures=tuple(loader.structures))
+                        training=training, structures=tuple(loader.structures),
+                        all_training_images=cap_images(loader.load_all_data(split, "training"), max_unlabelled, seed)
+                        if all_images else None)

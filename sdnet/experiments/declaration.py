@@ -24,6 +24,7 @@ class Experiment:
     variants: dict = field(default_factory=dict)   # variant name -> configuration changes (a grid axis;
                                                    # "" may name the unchanged configuration among them)
     variant_fractions: dict = field(default_factory=dict)  # variant name -> the only fractions it runs at
+    variant_methods: dict = field(default_factory=dict)    # variant name -> the only methods it runs for
     overrides: dict = field(default_factory=dict)  # configuration changes of every run
     quick_overrides: dict = field(default_factory=dict)   # and of every run of `--preset quick`
     # method name -> changes of that method's runs under `--preset quick` (e.g. an equal budget)

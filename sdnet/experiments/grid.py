@@ -21,11 +21,13 @@ class Grid:
     seeds: tuple
     variants: tuple = ("",)
     variant_fractions: tuple = ()      # (variant, fractions) pairs: a variant run at those fractions only
+    variant_methods: tuple = ()        # (variant, methods) pairs: a variant run for those methods only
 
     def specs(self) -> list:
-        only = dict(self.variant_fractions)
+        fractions_of, methods_of = dict(self.variant_fractions), dict(self.variant_methods)
         return [RunSpec(m, f, s, seed, v) for f in self.fractions for m in self.methods for v in self.variants
-                if v not in only or f in only[v] for s in self.splits for seed in self.seeds]
+                if (v not in fractions_of or f in fractions_of[v]) and (v not in methods_of or m in methods_of[v])
+                for s in self.splits for seed in self.seeds]
 
 
 def select_grid(exp: Experiment, preset, methods=None, fractions=None, splits=None, seeds=None, variants=None,
@@ -60,4 +62,6 @@ def select_grid(exp: Experiment, preset, methods=None, fractions=None, splits=No
         raise ValueError(f"unknown variant(s) {unknown}; choose from {list(exp.variants)}")
     restricted = tuple((v, tuple(float(f) for f in exp.variant_fractions[v])) for v in variants
                        if v in exp.variant_fractions)
-    return Grid(tuple(methods), tuple(fractions), tuple(splits), tuple(seeds), tuple(variants), restricted)
+    for_methods = tuple((v, tuple(exp.variant_methods[v])) for v in variants if v in exp.variant_methods)
+    return Grid(tuple(methods), tuple(fractions), tuple(splits), tuple(seeds), tuple(variants), restricted,
+                for_methods)

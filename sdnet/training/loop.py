@@ -73,9 +73,13 @@ def next_batch(streams) -> Batch:
 
 
 def calibration_images(data: TrainingData, seed, limit=1000):
-    """The training images the segmentation path learns from (labelled and unlabelled, as
-    stored: unaugmented), at most `limit`, in a fixed order: what recomputed batch-norm
-    statistics (`batchnorm_statistics=recomputed`) describe."""
+    """The training images recomputed batch-norm statistics (`batchnorm_statistics=recomputed`)
+    describe, as stored (unaugmented), at most `limit`, in a fixed order: every training image of
+    the split where the data hold them (`batchnorm_images=split`), else those the segmentation
+    path learns from (labelled and unlabelled)."""
+    if data.all_training_images is not None:
+        images = data.all_training_images.images
+        return images[np.random.default_rng([seed, 11]).permutation(len(images))[:limit]]
     unlabelled = data.unlabelled
     images = np.concatenate([data.labelled.images] + ([unlabelled.images] if unlabelled is not None else []))
     return images[np.random.default_rng([seed, 11]).permutation(len(images))[:limit]]

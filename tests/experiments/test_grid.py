@@ -52,3 +52,11 @@ def test_a_variant_restricted_to_some_fractions_runs_only_there_beside_the_uncha
                               variant_fractions={"no_rounding": (1.0,)})
     names = [s.name for s in select_grid(exp, "paper", splits=[0]).specs()]
     assert names == ["sdnet/l1/split0", "sdnet_no_rounding/l1/split0", "sdnet/l0.5/split0"]
+
+
+def test_a_variant_restricted_to_some_methods_runs_for_those_only():
+    import dataclasses
+
+    exp = dataclasses.replace(EXP, variants={"a": {}, "b": {}}, variant_methods={"b": ("sdnet",)})
+    specs = select_grid(exp, "quick", methods=["unet", "sdnet"]).specs()
+    assert sorted((s.method, s.variant) for s in specs) == [("sdnet", "a"), ("sdnet", "b"), ("unet", "a")]

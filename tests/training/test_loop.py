@@ -58,3 +58,21 @@ def test_a_stream_without_its_data_is_left_out_of_the_batches(batch):
     assert set(streams) == {"labelled", "real_masks"}
     step = next_batch(streams)
     assert step.images.shape == x.shape and step.unlabelled is None and step.discriminator_images is None
+
+
+def test_split_statistics_describe_the_same_images_whatever_the_method(phantom_loader):
+    """`batchnorm_images=split`: a U-Net (no unlabelled pool) and SDNet recompute their statistics
+    from the same images, every training image of the split; otherwise each from its own."""
+    import numpy as np
+
+    from sdnet.data.semi import load_training_data
+    from sdnet.training.loop import calibration_images
+
+    def images(use_unlabelled, all_images):
+        data = load_training_data(phantom_loader, 0, 0.1, use_unlabelled=use_unlabelled, max_unlabelled=40,
+                                  all_images=all_images)
+        return calibration_images(data, seed=1)
+
+    unet, sdnet = images(False, True), images(True, True)
+    assert np.array_equal(unet, sdnet) and len(unet) == 70          # one image of each of 70 subjects (capped)
+    assert len(images(False, False)) < len(images(True, False))     # own images: the U-Net sees fewer

@@ -1,0 +1,122 @@
+"""Table 1 under the equal-terms protocol (experiments/table1_equal_terms.py): each method's
+learning rate chosen on its own validation Dice, then its test scores with the last and the
+best-validation weights, and paired tests against the U-Net with the test patient as the unit.
+
+A row is a method in one setting ("equal", "faithful", "ownbn"); its candidates are that
+setting's variants at each learning rate (`<setting>_lr<rate>`).
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+
+from sdnet.io import read_json
+from sdnet.reporting.compare import compare
+from sdnet.reporting.published import METHOD_NAMES
+from sdnet.training.spec import method_and_variant
+
+VARIANT = re.compile(r"^(?P<setting>.+)_lr(?P<rate>[0-9.e+-]+)$")
+SETTING_NAMES = {"equal": "", "faithful": "faithful", "ownbn": "statistics of its own images"}
+REFERENCE = ("unet", "equal")            # what every row is tested against
+
+
+def row_label(method, setting) -> str:
+    name = METHOD_NAMES.get(method, method)
+    note = SETTING_NAMES.get(setting, setting)
+    if method == "sdnet" and setting == "equal":
+        note = "stabilised"
+    return f"{name} ({note})" if note else name
+
+
+def candidates(results) -> dict:
+    """{(method, setting, fraction): {rate: [result of each seed and split]}}."""
+    found = {}
+    for r in results:
+        spec = r["spec"]
+        match = VARIANT.match(spec.get("variant") or "")
+        if not match:
+            continue
+        key = (spec["method"], match.group("setting"), spec["fraction"])
+        found.setdefault(key, {}).setdefault(float(match.group("rate")), []).append(r)
+    return found
+
+
+def choose_rates(found: dict) -> dict:
+    """{row key: (chosen rate, {rate: mean best validation Dice over its runs})}: the highest mean
+    validation Dice of the method's own runs; test scores are never looked at."""
+    chosen = {}
+    for key, by_rate in found.items():
+        validation = {rate: float(np.mean([r["best_val_dice"] for r in runs])) for rate, runs in by_rate.items()}
+        chosen[key] = (max(validation, key=validation.get), validation)
+    return chosen
+
+
+def variant_name(setting, rate) -> str:
+    return f"{setting}_lr{rate:g}"
+
+
+def per_patient_mean(runs, weights, score) -> tuple:
+    """Mean and standard deviation over test patients of each patient's score averaged over runs (%)."""
+    by_volume = {}
+    for r in runs:
+        for v in r["volumes_by_weights"].get(weights, {}).get("original", []):
+            by_volume.setdefault(v["volume"], []).append(v["scores"][score])
+    values = np.array([np.mean(v) for v in by_volume.values()]) * 100
+    return (float(values.mean()), float(values.std())) if len(values) else (float("nan"), float("nan"))
+
+
+def labelled_updates(runs) -> str:
+    counts = sorted({int(r["optimizer_iterations"].get("supervised", 0)) for r in runs})
+    return "/".join(str(c) for c in counts)
+
+
+def equal_terms_report(results: list, fractions) -> list:
+    """Markdown lines: per fraction, a row per method and setting with its chosen rate, the
+    validation Dice of every rate, its test scores (last and best weights) and the per-patient p
+    against the U-Net."""
+    found = candidates(results)
+    chosen = choose_rates(found)
+    lines = ["## Equal terms: each method at its own best learning rate", "",
+             "Each method's learning rate is the candidate with the highest mean best-validation Dice over its "
+             "runs (test scores are not looked at); the test scores are then the mean of the structures' Dice "
+             "(original protocol, rounded masks) per test patient, averaged over the seeds, mean ± std over "
+             "patients. p: paired t-test against the U-Net with the same weights rule, the patient the unit "
+             "(its scores averaged over the seeds and splits both ran).", ""]
+    for fraction in sorted({k[2] for k in found}, key=lambda f: (list(fractions).index(f) if f in fractions else 99, -f)):
+        rows = sorted((k for k in chosen if k[2] == fraction),
+                      key=lambda k: (k[:2] != REFERENCE, k[0] != "sdnet", k))
+        reference = chosen.get((*REFERENCE, fraction))
+        lines += [f"### Labelled fraction {fraction:g}", "",
+                  "| method | rate (validation Dice per rate) | runs | labelled updates | test mean, last | "
+                  "test mean, best | p vs U-Net, last | p vs U-Net, best |", "|---|---|---|---|---|---|---|---|"]
+        for key in rows:
+            method, setting, _ = key
+            rate, validation = chosen[key]
+            runs = found[key][rate]
+            rates = ", ".join(f"{'**' if r == rate else ''}{r:g}: {100 * v:.1f}{'**' if r == rate else ''}"
+                              for r, v in sorted(validation.items()))
+            cells = [f"{m:.1f} ± {s:.1f}" for m, s in (per_patient_mean(runs, w, "mean") for w in ("last", "best"))]
+            tests = []
+            for weights in ("last", "best"):
+                if reference is None or key[:2] == REFERENCE:
+                    tests.append("–")
+                    continue
+                try:
+                    c = compare(results, (method_and_variant(method, variant_name(setting, rate)), weights),
+                                (method_and_variant(REFERENCE[0], variant_name(REFERENCE[1], reference[0])), weights),
+                                fraction, "original", "mean")
+                    tests.append(f"{c['p']:.3g} ({c['patients']} patients)")
+                except ValueError:
+                    tests.append("–")
+            lines.append(f"| {row_label(method, setting)} | {rates} | {len(runs)} | {labelled_updates(runs)} | "
+                         f"{cells[0]} | {cells[1]} | {tests[0]} | {tests[1]} |")
+        lines.append("")
+    return lines
+
+
+def analyse(plan, folders: dict) -> list:
+    """The experiment's analysis: the equal-terms table of every finished run."""
+    results = [read_json(os.path.join(f, "result.json")) for f in folders.values()]
+    return equal_terms_report(results, plan.exp.fractions)

@@ -1,0 +1,33 @@
+"""The equal-terms report: each method's learning rate chosen on its own validation Dice only,
+test scores per patient, paired tests against the U-Net."""
+import numpy as np
+
+from sdnet.reporting.equal_terms import choose_rates, candidates, equal_terms_report
+
+from test_report import fake_result
+
+
+def run(method, variant, val, test_level, seed, rng):
+    result = fake_result(method, 0.015, 0, test_level, rng)
+    result["spec"].update(variant=variant, seed=seed)
+    result["best_val_dice"] = val
+    return result
+
+
+def test_the_rate_is_chosen_on_validation_never_on_test_and_rows_are_tested_per_patient():
+    rng = np.random.default_rng(0)
+    results = []
+    for seed in (1, 2, 3):
+        # the U-Net's 1e-3 has the better validation but the worse test: validation decides
+        results += [run("unet", "equal_lr0.001", 0.70, 0.40, seed, rng), run("unet", "equal_lr0.0001", 0.60, 0.55, seed, rng),
+                    run("sdnet", "equal_lr0.0003", 0.75, 0.60, seed, rng),
+                    run("sdnet", "faithful_lr0.0003", 0.50, 0.30, seed, rng)]
+    chosen = choose_rates(candidates(results))
+    assert chosen["unet", "equal", 0.015][0] == 0.001
+    assert chosen["sdnet", "faithful", 0.015][0] == 0.0003
+    lines = equal_terms_report(results, (0.015,))
+    table = [line for line in lines if line.startswith("| ")]
+    assert table[1].startswith("| U-Net | 0.0001: 60.0, **0.001: 70.0** | 3 |")
+    sdnet = next(line for line in table if line.startswith("| SDNet (stabilised)"))
+    assert "(6 patients)" in sdnet                # 6 test patients, not 18 patient-seeds
+    assert next(line for line in table if line.startswith("| SDNet (faithful)"))
