@@ -17,7 +17,7 @@ import sys
 from sdnet.data.volumes import MMWHS
 from sdnet.experiments import Experiment, main
 from sdnet.experiments.multimodal import MULTIMODAL_SUPERVISED
-from sdnet.reporting.mixtures import MIXTURES
+from sdnet.experiments.multimodal import MIXTURES
 
 
 def analyse(plan, folders):

@@ -51,7 +51,6 @@ def test_out_of_range_values_are_refused(overrides, message):
 def test_presets_are_valid_and_unknown_presets_named():
     for name in ("paper", "quick", "tiny"):
         get_preset(name)
-    assert get_preset("paper") == SDNetConfig()
     with pytest.raises(ValueError, match="unknown preset 'fast'"):
         get_preset("fast")
 
@@ -70,3 +69,37 @@ def test_config_round_trips_through_a_dict():
     assert SDNetConfig.from_dict(cfg.to_dict()) == cfg
     assert get_preset("paper").spacing_mm == pytest.approx(1.37)
     assert cfg.spacing_mm == pytest.approx(1.37 * 224 / 64)
+
+
+# The authors' values (github.com/agis85/anatomy_modality_decomposition), each with the file that
+# sets it: the paper preset must keep every one.
+AUTHORS = [
+    ("learning_rate", 1e-4, "configuration/sdnet_config_acdc.py: 'lr': 0.0001"),
+    ("decay", 1e-4, "configuration/sdnet_config_acdc.py: 'decay': 0.0001"),
+    ("beta_1", 0.5, "models/sdnet.py: Adam(self.conf.lr, beta_1=0.5, decay=self.conf.decay)"),
+    ("w_segmentation", 10.0, "configuration/sdnet_config_acdc.py: 'w_sup_M': 10"),
+    ("w_adversarial", 10.0, "configuration/sdnet_config_acdc.py: 'w_adv_M': 10"),
+    ("w_reconstruction", 1.0, "configuration/sdnet_config_acdc.py: 'w_rec_X': 1"),
+    ("w_z_reconstruction", 1.0, "configuration/sdnet_config_acdc.py: 'w_rec_Z': 1"),
+    ("w_kl", 0.01, "configuration/sdnet_config_acdc.py: 'w_kl': 0.01"),
+    ("pool_size", 50, "configuration/sdnet_config_acdc.py: 'pool_size': 50"),
+    ("batch_size", 4, "configuration/sdnet_config_acdc.py: 'batch_size': 4"),
+    ("epochs", 500, "configuration/sdnet_config_acdc.py: 'epochs': 500"),
+    ("anatomy_channels", 8, "configuration/sdnet_config_acdc.py: 'num_mask_channels': 8"),
+    ("num_z", 8, "configuration/sdnet_config_acdc.py: 'num_z': 8"),
+    ("patience", 100, "model_executors/sdnet_executor.py: EarlyStopping('val_loss', min_delta=0.01, patience=100)"),
+    ("min_delta", 0.01, "model_executors/sdnet_executor.py: EarlyStopping('val_loss', min_delta=0.01, patience=100)"),
+    ("filters", 64, "configuration/sdnet_config_acdc.py: anatomy_encoder_params['filters'] = 64"),
+    ("unet_downsample", 4, "configuration/sdnet_config_acdc.py: anatomy_encoder_params['downsample'] = 4"),
+    ("discriminator_filters", 64, "configuration/sdnet_config_acdc.py: d_mask_params['filters'] = 64"),
+    ("spectral", "penalty", "configuration/discriminator_config.py: 'spectral': True"),
+    ("max_unlabelled", 1200, "model_executors/sdnet_executor.py: max_ul_images = 1200"),
+    ("augment", True, "configuration/sdnet_config_acdc.py: 'augment': True"),
+    ("rounding", True, "configuration/sdnet_config_acdc.py: 'rounding': 'encoder'"),
+    ("image_size", 224, "loaders/acdc.py: input_shape (224, 224, 1)"),
+]
+
+
+@pytest.mark.parametrize("field, value, source", AUTHORS, ids=[a[0] for a in AUTHORS])
+def test_the_paper_preset_keeps_the_authors_value(field, value, source):
+    assert getattr(get_preset("paper"), field) == value, source

@@ -366,6 +366,7 @@ def run_folders(plan: Plan) -> dict:
 def run_grid(plan: Plan) -> int:
     """Train every selected run (reused ones aside); a run another live process is training is
     skipped (counted)."""
+    from sdnet.reporting.plots import save_examples
     from sdnet.training.lock import RunLocked
     from sdnet.training.run import Run, run_folder
 
@@ -378,7 +379,8 @@ def run_grid(plan: Plan) -> int:
         log.info("run %d/%d: %s", i, len(specs), spec.name)
         try:
             result = Run(spec, run_config(plan, spec), plan.loader, run_folder(plan.out, spec),
-                         image_every=plan.args.image_every, force=plan.args.force).execute(plan.args.stop_after_epochs)
+                         image_every=plan.args.image_every, force=plan.args.force,
+                         image_writer=save_examples).execute(plan.args.stop_after_epochs)
             if result is None:
                 stopped += 1
                 log.info("%s: stopped after %d epoch(s) (--stop-after-epochs); run the same command to resume it",

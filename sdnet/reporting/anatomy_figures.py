@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sdnet.reporting.plots import _pyplot, anatomy_rows, overlay
+from sdnet.reporting.plots import pyplot, anatomy_rows, overlay
 
 # Fig 4's colours: MYO blue, LV green, RV red; other structures after them
 PAPER_COLOURS = {"MYO": (0.2, 0.4, 1.0), "LV": (0.2, 0.8, 0.2), "RV": (0.9, 0.2, 0.2)}
@@ -32,7 +32,7 @@ def fig4(image, mask, structures, models: dict, path) -> dict:
     per labelled fraction). Returns each model's Dice on this image, averaged over structures."""
     from sdnet.evaluation import hard_labels, slice_dice
 
-    plt = _pyplot()
+    plt = pyplot()
     colours = structure_colours(structures)
     panels = [("ground truth", mask)] + [(label, method.segment(image[None])[0]) for label, method in models.items()]
     dice = {label: float(np.mean([slice_dice(mask[None, ..., k], hard_labels(m[None])[..., k])

@@ -67,9 +67,9 @@ def table_markdown(rows) -> str:
 
 
 def plot_curves(runs, columns, path, title=None):
-    from sdnet.reporting.plots import _pyplot
+    from sdnet.reporting.plots import pyplot
 
-    plt = _pyplot()
+    plt = pyplot()
     logs = [(label, read_log(run)) for label, run in runs]
     columns = [c for c in columns if any(c in log for _, log in logs)]
     cols = min(3, len(columns))

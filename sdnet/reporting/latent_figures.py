@@ -9,7 +9,7 @@ import numpy as np
 
 from sdnet.latent import (SWEEP_VALUES, channel_overlap, correlation_image, difference_image, rearrangements,
                           structure_channels, swept_codes)
-from sdnet.reporting.plots import _pyplot, image_columns
+from sdnet.reporting.plots import pyplot, image_columns
 
 
 def example_images(data, count=3) -> np.ndarray:
@@ -54,7 +54,7 @@ def fig8(method, data, path, values=SWEEP_VALUES) -> list:
     """A row per z dimension: the image decoded with that dimension at each value (the others
     and s fixed at the input's), then the correlation and difference images. Returns per
     dimension the mean absolute correlation and difference over the image."""
-    plt = _pyplot()
+    plt = pyplot()
     index = example_images(data, 1)
     s, z = method.anatomy(data.images[index]), method.posterior_mean(data.images[index])
     codes = swept_codes(z[0], values)

@@ -8,13 +8,8 @@ import os
 import numpy as np
 
 from sdnet.evaluation import evaluate, paired_ttest
-from sdnet.reporting.plots import _pyplot
-
-# The paper's QMRI numbers (one labelled subject, 17 subjects' LV volumes)
-PUBLISHED = {"regressed_ml": (138.57, 8.8), "true_ml": (139.23, 2.26),
-             "dice_before": {"MYO": 63.3, "LV": 81.9, "avg": 75.6},
-             "dice_after": {"MYO": 70.6, "LV": 89.9, "avg": 83.2}}
-
+from sdnet.reporting.plots import pyplot
+from sdnet.reporting.published import LV_VOLUME as PUBLISHED
 
 def frame_volumes(method, data, loader, channel) -> list:
     """Per 3-D frame of `data`: {"frame", "true_ml", "regressed_ml", "segmented_ml"}: the mask's
@@ -38,7 +33,7 @@ def patient_dice(method, data, structures) -> dict:
 def bland_altman(volumes: dict, path):
     """One panel per run: difference (regressed - true) against the mean of the two, with the
     mean difference and its 95 % limits of agreement."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(volumes), figsize=(4.2 * len(volumes), 3.6), squeeze=False)
     for ax, (title, rows) in zip(axes[0], volumes.items()):
         true = np.array([r["true_ml"] for r in rows])

@@ -9,23 +9,8 @@ import numpy as np
 
 from sdnet.config import parse_modality_fractions
 from sdnet.io import read_json
-from sdnet.reporting.plots import _pyplot
-
-# (MR train, CT train) -> (MR test, CT test): (mean, std) Dice %, None where the paper gives none
-PUBLISHED = {
-    (1.0, 1.0): ((78, 5), (80, 1)), (1.0, 0.125): ((76, 3), (56, 6)), (0.125, 1.0): ((39, 7), (81, 1)),
-    (0.125, 0.0): ((27, 12), None), (0.0, 0.125): (None, (23, 7)), (1.0, 0.0): ((75, 3), None),
-    (0.875, 0.125): ((74, 5), (65, 6)), (0.75, 0.25): ((75, 2), (69, 3)), (0.625, 0.375): ((72, 2), (69, 2)),
-    (0.5, 0.5): ((68, 5), (73, 3)), (0.375, 0.625): ((67, 4), (73, 4)), (0.25, 0.75): ((67, 6), (74, 3)),
-    (0.125, 0.875): ((49, 7), (73, 6)), (0.0, 1.0): (None, (77, 4)),
-}
-
-
-def mixture_name(mr, ct) -> str:
-    return f"MR{100 * mr:g}_CT{100 * ct:g}"
-
-
-MIXTURES = {mixture_name(mr, ct): {"modality_fractions": f"MR={mr:g},CT={ct:g}"} for mr, ct in PUBLISHED}
+from sdnet.reporting.plots import pyplot
+from sdnet.reporting.published import TABLE3_MIXTURES as PUBLISHED
 
 
 def scores_by_modality(result: dict, test, weights="last") -> dict:
@@ -107,7 +92,7 @@ def mixtures_report(runs: dict, test_data, out, weights="last", tags=("MR", "CT"
 
 
 def fixed_total_plot(curve, path, tags=("MR", "CT")):
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     shares = [100 * c[0] for c in curve]
     for k, (tag, paper_tag, colour) in enumerate(zip(tags, ("MR", "CT"), ("tab:blue", "tab:orange"))):

@@ -8,10 +8,7 @@ import os
 import numpy as np
 
 from sdnet.reporting.plots import anatomy_rows, image_columns
-
-PUBLISHED = ["MR vs CT (MM-WHS, test 420 MR + 387 CT images): 92 % with all z dimensions; the best single "
-             "dimension 82 %, the others 42-66 %.",
-             "cine MR vs CP-BOLD MR (private): 96 % with all dimensions; single dimensions 47-65 %."]
+from sdnet.reporting.published import MODALITY_CLASSIFICATION as PUBLISHED
 
 
 def classification_scores(z_train, tags_train, z_test, tags_test, tags) -> dict:

@@ -8,7 +8,7 @@ COLOURS = np.array([[0.9, 0.2, 0.2], [0.2, 0.8, 0.2], [0.2, 0.4, 1.0], [0.9, 0.8
                     [0.8, 0.2, 0.9], [0.1, 0.9, 0.9], [1.0, 0.5, 0.0]])
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -28,7 +28,7 @@ def overlay(image, masks, colours=COLOURS):
 def save_examples(model, data, folder, tag, count=4):
     """A row per image: input, prediction overlay, ground truth; for SDNet also the anatomy
     channels and the reconstruction."""
-    plt = _pyplot()
+    plt = pyplot()
     os.makedirs(folder, exist_ok=True)
     pick = np.linspace(0, data.size() - 1, min(count, data.size())).astype(int)
     images, masks = data.images[pick], data.masks[pick]
@@ -59,7 +59,7 @@ def save_examples(model, data, folder, tag, count=4):
 
 def dice_vs_labels(measured, published, path, title="Average Dice against labelled fraction"):
     """measured / published: {method: {fraction: dice %}}; measured solid, published dashed."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for i, method in enumerate(sorted(set(measured) | set(published))):
         colour = f"C{i}"
@@ -83,7 +83,7 @@ def dice_vs_labels(measured, published, path, title="Average Dice against labell
 def image_columns(columns, rows, path, size=2.2):
     """A grid of images on [-1, 1]: `columns` = [(title, images (N, H, W, 1))], the first `rows`
     images of each."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(rows, len(columns), figsize=(size * len(columns), size * rows), squeeze=False)
     for c, (title, images) in enumerate(columns):
         for r in range(rows):
@@ -98,7 +98,7 @@ def image_columns(columns, rows, path, size=2.2):
 def anatomy_rows(rows, channel_titles, path):
     """A row per (label, image (H, W, 1), s (H, W, C)): the image, then each channel of s on [0, 1]
     titled with `channel_titles` on the first row."""
-    plt = _pyplot()
+    plt = pyplot()
     channels = max(s.shape[-1] for _, _, s in rows)
     fig, axes = plt.subplots(len(rows), channels + 1, figsize=(1.5 * (channels + 1), 1.6 * len(rows)), squeeze=False)
     for r, (label, image, s) in enumerate(rows):

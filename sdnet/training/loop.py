@@ -87,9 +87,12 @@ def calibration_images(data: TrainingData, seed, limit=1000):
 
 class Trainer:
     def __init__(self, method: Method, data: TrainingData, cfg: SDNetConfig, folder: RunFolder, structures,
-                 name, image_every=0):
+                 name, image_every=0, image_writer=None):
         self.method, self.data, self.cfg, self.folder = method, data, cfg, folder
         self.structures, self.name, self.image_every = tuple(structures), name, image_every
+        # image_writer(method, validation Data, folder, tag): example figures every `image_every`
+        # epochs, given by the caller (the figures live in sdnet.reporting, above this package)
+        self.image_writer = image_writer
         self.rng = np.random.default_rng([cfg.seed, 7])
         self.log = TrainingLog(folder.path, name, self.epochs_per_phase())
         self._timed = False
@@ -229,8 +232,6 @@ class Trainer:
                 " on this CPU: runs this long are meant for a GPU" if slow else "")
 
     def _maybe_images(self, state):
-        if self.image_every and (state["epoch"] + 1) % self.image_every == 0:
-            from sdnet.reporting.plots import save_examples
-
-            save_examples(self.method, self.data.validation, self.folder.file("images"),
-                          f"phase{state['phase']}_epoch{state['epoch'] + 1:04d}")
+        if self.image_writer and self.image_every and (state["epoch"] + 1) % self.image_every == 0:
+            self.image_writer(self.method, self.data.validation, self.folder.file("images"),
+                              f"phase{state['phase']}_epoch{state['epoch'] + 1:04d}")

@@ -50,11 +50,13 @@ def describe_run(spec: RunSpec, cfg: SDNetConfig, loader) -> dict:
 class Run:
     """Trains, checkpoints, resumes and evaluates one RunSpec in `folder`."""
 
-    def __init__(self, spec: RunSpec, cfg: SDNetConfig, loader, folder, image_every=0, force=False):
+    def __init__(self, spec: RunSpec, cfg: SDNetConfig, loader, folder, image_every=0, force=False,
+                 image_writer=None):
         if cfg.num_masks != loader.num_masks:
             cfg = cfg.replace(num_masks=loader.num_masks)
         self.spec, self.cfg, self.loader = spec, cfg.replace(seed=spec.seed), loader
         self.folder, self.image_every, self.force = RunFolder(folder), image_every, force
+        self.image_writer = image_writer       # see Trainer
 
     def execute(self, stop_after_epochs=None):
         """Train (or resume) and evaluate; returns the result dict. `stop_after_epochs` ends this
@@ -80,7 +82,7 @@ class Run:
         method = build_method(self.spec.method, self.cfg)
         data = training_data(self.loader, self.spec, self.cfg, method)
         trainer = Trainer(method, data, self.cfg, self.folder, self.loader.structures, self.spec.name,
-                          self.image_every)
+                          self.image_every, self.image_writer)
         state = trainer.fit(stop_after_epochs)
         if state is None:
             return None

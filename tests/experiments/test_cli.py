@@ -128,7 +128,7 @@ def test_mixtures_of_any_two_modality_tags_take_the_roles_of_mr_and_ct_in_data_o
     import dataclasses
 
     from sdnet.experiments.cli import run_config
-    from sdnet.reporting.mixtures import MIXTURES
+    from sdnet.experiments.multimodal import MIXTURES
     from sdnet.training.spec import RunSpec
 
     exp = dataclasses.replace(EXP, methods=("sdnet",), fractions=(1.0,), variants=MIXTURES,

@@ -5,7 +5,8 @@ import os
 import numpy as np
 
 from sdnet.data.dataset import Data
-from sdnet.reporting.mixtures import MIXTURES, mixtures_report
+from sdnet.experiments.multimodal import MIXTURES
+from sdnet.reporting.mixtures import mixtures_report
 from sdnet.training.spec import RunSpec
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from sdnet.config import get_preset
 from sdnet.io import read_json, write_json
+from sdnet.reporting.plots import save_examples
 from sdnet.training.run import Run, RunSpec, run_folder
 
 TINY = dict(epochs=2, batches_per_epoch=2, max_unlabelled=24, patience=5)
@@ -31,7 +32,7 @@ def finished_run(phantom_loader, tmp_path_factory):
             spec = RunSpec(method, 0.06, 0)
             folder = run_folder(str(tmp_path_factory.mktemp(method)), spec)
             runs[method] = spec, folder, Run(spec, get_preset("tiny", **TINY), phantom_loader, folder,
-                                             image_every=1).execute()
+                                             image_every=1, image_writer=save_examples).execute()
         return runs[method]
     return get
 
@@ -122,10 +123,12 @@ def test_a_checkpoint_copied_from_another_run_is_refused(cfg, phantom_loader, tm
 @pytest.mark.parametrize("method", ["sdnet", "selftrain"])     # self-training: resumed at its second phase
 def test_resume_after_interruption_matches_an_uninterrupted_run(method, cfg, phantom_loader, finished_run, tmp_path):
     spec, straight_folder, straight = finished_run(method)
-    interrupted = Run(spec, cfg, phantom_loader, str(tmp_path / "resumed"), image_every=1)   # as the straight run
+    interrupted = Run(spec, cfg, phantom_loader, str(tmp_path / "resumed"), image_every=1,
+                      image_writer=save_examples)                 # as the straight run
     assert interrupted.execute(stop_after_epochs=1) is None      # "killed" after one epoch
     assert os.path.exists(tmp_path / "resumed" / "checkpoint.npz")
-    resumed = Run(spec, cfg, phantom_loader, str(tmp_path / "resumed"), image_every=1).execute()
+    resumed = Run(spec, cfg, phantom_loader, str(tmp_path / "resumed"), image_every=1,
+                  image_writer=save_examples).execute()
     assert resumed["optimizer_iterations"] == straight["optimizer_iterations"]
     for protocol, rows in straight["volumes_by_weights"]["last"].items():
         for a, b in zip(rows, resumed["volumes_by_weights"]["last"][protocol]):
