@@ -110,7 +110,8 @@ def check_out_folder(out, inputs):
     """An output folder: made if needed, writable, and not the folder of an input."""
     check_writable_folder(out, "output folder (--out)")
     for path in inputs:
-        if os.path.samefile(os.path.dirname(os.path.abspath(path)), out):
+        folder = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(folder) and os.path.samefile(folder, out):
             raise ValueError(f"--out {out} is the folder of the input {path}: choose another, inputs are never "
                              "written over")
 
@@ -171,11 +172,16 @@ def cmd_volumes(args):
         raise ValueError("--model needs --input scans")
     if args.model and args.label_map:
         raise ValueError("--label-map reads --masks; a model's label codes are its training data's")
+    for flag, path in (("--ed", args.ed), ("--es", args.es)):
+        if path and not os.path.isfile(path):
+            raise ValueError(f"{flag} {path}: file not found")
     extra = [p for p in (args.ed, args.es) if p and p not in (args.input or args.masks)]
     files = input_files([*(args.input or args.masks), *extra], masks=bool(args.masks))
     if NIFTI.search(args.out):
         raise ValueError(f"--out {args.out}: a NIfTI name; the volumes are written as CSV (e.g. volumes.csv)")
     check_writable_file(args.out, "--out CSV", inputs=files)
+    if os.path.exists(args.out) and not is_volumes_csv(args.out):
+        raise ValueError(f"--out {args.out}: exists and is not a volumes CSV of this command; not overwritten")
     if args.model:
         from sdnet.inference import load_model
 
@@ -225,6 +231,16 @@ def cmd_volumes(args):
     return failed
 
 
+def is_volumes_csv(path) -> bool:
+    """Whether an existing file is an earlier output of `volumes` (its header starts "subject,"),
+    the only kind of file --out replaces."""
+    try:
+        with open(path, newline="") as f:
+            return f.readline().startswith("subject,")
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def write_csv(path, rows):
     from sdnet.io import atomic_write
 
@@ -238,20 +254,25 @@ def write_csv(path, rows):
 def subject_and_phase(path, ed=None, es=None):
     """(subject, sort key, phase "ED"/"ES"/None) of a frame file, from --ed/--es or its name
     (mask suffixes dropped): `<subject>_frameXX` (ACDC) or `<subject>_ED` / `_ES`."""
-    name = MASK_SUFFIX.sub("", stem(path))
     if ed and path == ed:
-        return MASK_SUFFIX.sub("", stem(ed)), 0, "ED"
+        return subject_of_name(ed)[0], 0, "ED"
     if es and path == es:
-        return MASK_SUFFIX.sub("", stem(ed)), 1, "ES"
+        return subject_of_name(ed)[0], 1, "ES"
+    return subject_of_name(path)
+
+
+PHASES_ORDER = {"ED": 0, "ES": 1}
+
+
+def subject_of_name(path):
+    """(subject, sort key, phase or None) from a file name, mask suffixes dropped."""
+    name = MASK_SUFFIX.sub("", stem(path))
     tag = PHASE_TAG.search(name)
     if tag:
         phase = tag.group("phase").upper()
         return name[:tag.start()], PHASES_ORDER[phase], phase
     subject, frame = subject_and_frame(name)
     return subject, frame, None
-
-
-PHASES_ORDER = {"ED": 0, "ES": 1}
 
 
 def volume_rows(volumes: dict, ed=None, es=None, function=None) -> list:

@@ -64,6 +64,10 @@ CASES = [  # (case, argv, exit status, what the one-line message names)
                                                "--out", "{out}.csv"], 2, "the value 2 is given to MYO and LV"),
     ("volumes --es without --ed", ["volumes", "--masks", "{gt}", "--es", "{gt}", "--out", "{out}.csv"], 2,
      "--es needs --ed"),
+    ("volumes --out a file of another kind", ["volumes", "--masks", "{gt}", "--out", "{file}"], 2,
+     "not a volumes CSV"),
+    ("volumes --ed a missing file", ["volumes", "--masks", "{gt}", "--ed", "{out}_gt.nii.gz", "--out", "{out}.csv"], 2,
+     "--ed"),
     ("volumes of an unfinished run", ["volumes", "--model", "{unfinished}", "--input", "{scan}", "--out",
                                       "{out}.csv"], 2, "not finished"),
     ("segment --out an existing file", ["segment", "--model", "{model}", "--input", "{scan}", "--out", "{file}"],
@@ -119,6 +123,10 @@ def test_volumes_of_a_folder_read_its_label_maps_only_and_name_subjects_plainly(
     assert main(["volumes", "--masks", world["gt"], "--ed", world["gt"], "--out", out]) == 0
     (row,) = read_csv(out)
     assert float(row["LV_mass_g"]) == pytest.approx(float(row["MYO_ml"]) * 1.05, abs=0.01)
+    # --ed naming one frame of a pair the names make: still one subject, one row
+    assert main(["volumes", "--masks", world["scans"], "--ed", world["gt"], "--out", out]) == 0
+    (row,) = read_csv(out)
+    assert row["subject"] == "patient007" and row["ED"] == os.path.basename(world["gt"])
 
 
 def test_volumes_structures_follow_the_label_map_and_empty_structures_are_warned(world, tmp_path, capsys):

@@ -1,92 +1,18 @@
-"""The command line every script in experiments/ shares: flags, checks, the runs, the report.
-
-Everything a user can get wrong is checked before anything is written: the `--set` values
-against the configuration's types and ranges, the grid, the backend, the output and cache
-folders, the data folder, the disk space. Only then is experiment.json written.
-"""
+"""The command line every script in experiments/ shares: it parses the flags into a `Request`
+(`--set` parsed once, here) and hands it to the runner (sdnet.experiments.runner), which checks,
+runs and reports."""
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
-import math
 import os
-import shutil
 import sys
 import time
-from dataclasses import dataclass
 
-from sdnet.config import PRESETS, SDNetConfig, get_preset, parse_modality_fractions, parse_overrides
+from sdnet.config import PRESETS, parse_overrides
 from sdnet.data.volumes import LAYOUTS, parse_label_map
 from sdnet.experiments.declaration import Experiment
-from sdnet.experiments.grid import Grid, select_grid
-from sdnet.io import atomic_write, check_writable_folder, read_json, write_json
-from sdnet.training.folder import differing_keys, with_new_fields
-
-log = logging.getLogger("sdnet")
-BACKENDS = {"tensorflow": ("tensorflow", "pip install tensorflow-cpu (or tensorflow[and-cuda] on a GPU)"),
-            "jax": ("jax", 'pip install "jax[cpu]" (or "jax[cuda12]" on a GPU)'),
-            "torch": ("torch", "pip install torch")}
-
-
-def data_folders(items):
-    """--data's values: None (the phantom), one folder, or {modality tag: folder} from TAG=FOLDER
-    items (a value that is an existing folder is a folder even if its name holds '=')."""
-    if not items:
-        return None
-    if len(items) == 1 and ("=" not in items[0] or os.path.isdir(items[0])):
-        return items[0]
-    folders = {}
-    for item in items:
-        tag, sep, folder = item.partition("=")
-        if not sep or not tag or not folder:
-            raise ValueError(f"--data {' '.join(items)}: give one folder, or TAG=FOLDER for each modality "
-                             "(e.g. MR=/data/cine LGE=/data/lge)")
-        if tag in folders:
-            raise ValueError(f"--data: the modality tag {tag} is given twice")
-        folders[tag] = folder
-    return folders
-
-
-def tagged_folders_loader(exp, folders, cfg, cache_dir, label_map, mask_suffix=None):
-    """One data set of several modalities from one folder of NIfTI pairs each, read with the user's
-    label map (or the data set's own structures), in the data set's cardiac phase."""
-    from sdnet.data.volumes import NiftiPairsLoader
-
-    structures = label_map or (dict(exp.dataset.structures) if exp.dataset.structures else None)
-    if not structures:
-        raise ValueError("--data TAG=FOLDER ...: give the label values with --label-map, e.g. MYO=2,LV=3")
-    loader = NiftiPairsLoader(folders, structures, mask_suffix=mask_suffix, image_size=cfg.image_size,
-                              spacing_mm=cfg.spacing_mm, cache_dir=cache_dir, heart_slices_only=False)
-    return loader.keep_phase(exp.dataset.phase)
-
-
-def modality_roles(exp: Experiment, loader, data) -> dict:
-    """{role: the data's modality tag}: the tags an experiment's variants name (Table 3's MR and
-    CT) played by the data's own tags. A tag equal to a role plays it; the other tags take the
-    remaining roles in the order their --data TAG=FOLDER items were given (alphabetically for one
-    folder)."""
-    roles = exp.modality_roles
-    if not roles:
-        return {}
-    tags = list(data) if isinstance(data, dict) else sorted(loader.modalities)
-    if set(roles) <= set(tags):
-        return {role: role for role in roles}
-    if len(tags) != len(roles):
-        raise ValueError(f"{exp.name} mixes {len(roles)} modalities ({', '.join(roles)}); the data has "
-                         f"{len(tags)}: {', '.join(tags)} (give one folder per modality: "
-                         f"--data {' '.join(f'{r}=FOLDER' for r in roles)}, any tags)")
-    mapping = {role: role for role in roles if role in tags}
-    mapping.update(zip([r for r in roles if r not in mapping], [t for t in tags if t not in roles]))
-    mapping = {role: mapping[role] for role in roles}
-    log.info("modality roles: %s", ", ".join(f"{tag} plays {role}" for role, tag in mapping.items()))
-    return mapping
-
-
-def with_roles(modality_fractions: str, roles: dict) -> str:
-    """"MR=1,CT=0.125" with MR and CT replaced by the tags that play them."""
-    shares = parse_modality_fractions(modality_fractions)
-    return ",".join(f"{roles.get(tag, tag)}={share:g}" for tag, share in shares.items())
+from sdnet.experiments.runner import BACKENDS, Request, collect_finished, prepare, report, run_grid
 
 
 def build_parser(exp: Experiment):
@@ -136,326 +62,34 @@ def build_parser(exp: Experiment):
     return p
 
 
-def use_backend(name, may_restart):
-    """Make Keras run on `name`. Keras reads KERAS_BACKEND once, when it is first imported; if
-    something imported it already, the command line restarts itself with the variable set."""
-    module, install = BACKENDS[name]
-    if importlib.util.find_spec(module) is None:
-        raise ValueError(f"--backend {name}: the {module} package is not installed ({install})")
-    if "keras" not in sys.modules:
-        os.environ["KERAS_BACKEND"] = name
-        return
-    import keras
-
-    if keras.backend.backend() == name:
-        return
-    if may_restart:
-        os.environ["KERAS_BACKEND"] = name
-        os.execv(sys.executable, [sys.executable] + sys.argv)
-    raise ValueError(f"--backend {name}: Keras already runs on {keras.backend.backend()}; set "
-                     f"KERAS_BACKEND={name} before starting Python")
-
-
-@dataclass
-class Plan:
-    """A checked invocation: what to run where."""
-    exp: Experiment
-    cfg: SDNetConfig
-    grid: Grid
-    loader: object
-    out: str
-    data_name: str
-    args: argparse.Namespace
-    roles: dict = None      # {role: the data's modality tag} (see `modality_roles`)
-
-
-def prepare(exp: Experiment, args, may_restart=False, count_disk=True) -> Plan:
-    """Check every flag and folder; write experiment.json last. ValueError on bad input.
-    `count_disk=False`: no disk estimate (it builds the networks: a sweep driver loads no backend)."""
-    quick = exp.quick_overrides if args.preset == "quick" else {}
-    cfg = get_preset(args.preset, **{**exp.overrides, **quick, **parse_overrides(args.set)})
-    grid = select_grid(exp, args.preset, args.methods, args.labels, args.splits, args.seeds,
-                       getattr(args, "variants", None))
-    for variant in grid.variants:
-        if variant:
-            cfg.replace(**exp.variants[variant]).validate()
-    for changes in (exp.quick_method_overrides.values() if args.preset == "quick" else ()):
-        cfg.replace(**changes).validate()
-    if args.stop_after_epochs is not None and args.stop_after_epochs < 1:
-        raise ValueError(f"--stop-after-epochs {args.stop_after_epochs}: expected a whole number of at least 1")
-    if args.image_every < 0:
-        raise ValueError(f"--image-every {args.image_every}: expected 0 (no images) or a number of epochs")
-    use_backend(args.backend, may_restart)
-    out = args.out or os.path.join("results", f"{exp.name}_{args.preset}")
-    data = data_folders(args.data)
-    data_name = ("synthetic cardiac phantom (not real data)" if data is None else
-                 ", ".join(f"{tag}={os.path.abspath(f)}" for tag, f in data.items()) if isinstance(data, dict)
-                 else os.path.abspath(data))
-    if args.report_only:
-        check_report_flags(exp, out, cfg, data_name)
-    if args.report_only and exp.analyse is None:   # the runs on disk are the data: nothing else is read
-        return Plan(exp, cfg, grid, None, out, data_name, args)
-    check_writable_folder(out, "output folder (--out)")
-    if args.runs is not None and not os.path.isdir(os.path.join(args.runs, "runs")):
-        raise ValueError(f"--runs {args.runs}: not an experiment's output folder (no runs/ inside)")
-    from sdnet.data.cache import default_cache_dir
-
-    check_writable_folder(args.cache_dir or default_cache_dir(), "cache folder (--cache-dir or $SDNET_CACHE)")
-    label_map = parse_label_map(args.label_map) if args.label_map else None
-    for folder in (data.values() if isinstance(data, dict) else [data] if data else []):
-        if not os.path.isdir(folder):
-            raise ValueError(f"--data {folder}: folder not found (expected {exp.dataset.expects})")
-    if args.mask_suffix and not data:
-        raise ValueError("--mask-suffix names the label maps of a --data folder; none is given")
-    if isinstance(data, dict):
-        loader = tagged_folders_loader(exp, data, cfg, args.cache_dir, label_map, args.mask_suffix)
-    else:
-        loader = exp.dataset.load(data or exp.dataset.phantom(args.cache_dir), cfg.image_size, cfg.spacing_mm,
-                                  args.cache_dir, label_map, args.mask_suffix)
-    cfg = cfg.replace(num_masks=loader.num_masks)
-    grid = select_grid(exp, args.preset, grid.methods, grid.fractions, grid.splits, grid.seeds, grid.variants,
-                       num_splits=len(loader.splits()))
-    plan = Plan(exp, cfg, grid, loader, out, data_name, args, modality_roles(exp, loader, data))
-    settings = {"experiment": exp.name, "config": cfg.to_dict(), "data": data_name,
-                "structures": dict(zip(loader.structures, loader.label_codes)), "backend": args.backend}
-    if plan.roles:      # the variants' modality_fractions name roles; each run.json records the tags
-        settings["modality_roles"] = plan.roles
-    differing = check_out_folder(out, settings, args.force)
-    if args.report_only:       # an analysis reads the data and the runs; nothing but the report is written
-        return plan
-    loader.read()              # every data file checked before anything is written
-    if count_disk:
-        check_disk(plan)
-    if differing:
-        set_aside_outputs(out, differing)
-    write_json(os.path.join(out, "experiment.json"), settings)
-    return plan
-
-
-def recorded_settings(out):
-    """experiment.json of an output folder (None where there is none), with the configuration
-    fields added since it was written at their defaults."""
-    path = os.path.join(out, "experiment.json")
-    if not os.path.exists(path):
+def data_folders(items):
+    """--data's values: None (the phantom), one folder, or {modality tag: folder} from TAG=FOLDER
+    items (a value that is an existing folder is a folder even if its name holds '=')."""
+    if not items:
         return None
-    recorded = read_json(path)
-    if isinstance(recorded.get("config"), dict):
-        recorded["config"] = with_new_fields(recorded["config"])
-    return recorded
+    if len(items) == 1 and ("=" not in items[0] or os.path.isdir(items[0])):
+        return items[0]
+    folders = {}
+    for item in items:
+        tag, sep, folder = item.partition("=")
+        if not sep or not tag or not folder:
+            raise ValueError(f"--data {' '.join(items)}: give one folder, or TAG=FOLDER for each modality "
+                             "(e.g. MR=/data/cine LGE=/data/lge)")
+        if tag in folders:
+            raise ValueError(f"--data: the modality tag {tag} is given twice")
+        folders[tag] = folder
+    return folders
 
 
-def check_out_folder(out, settings: dict, force) -> list:
-    """Refuse an --out folder holding runs of another configuration, naming the differing keys;
-    with `force`, return those keys (its outputs are then set aside as a whole)."""
-    recorded = recorded_settings(out)
-    differing = differing_keys(recorded, settings) if recorded is not None else []
-    if differing and not force:
-        raise ValueError(f"{out} holds runs of another configuration (differing: {', '.join(differing)}); "
-                         "choose another --out or pass --force")
-    return differing
-
-
-def set_aside_outputs(out, differing):
-    """--force into a folder of another configuration: all of its runs, report and figures go
-    to .replaced/<time>/, so that no old run is reported beside the new ones."""
-    import datetime
-
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    target = os.path.join(out, ".replaced", stamp)
-    entries = [e for e in os.listdir(out) if e != ".replaced"]
-    os.makedirs(target, exist_ok=True)
-    for entry in entries:
-        shutil.move(os.path.join(out, entry), os.path.join(target, entry))
-    log.warning("%s held the outputs of another configuration (differing: %s): moved to %s", out,
-                ", ".join(differing), target)
-
-
-def check_report_flags(exp: Experiment, out, cfg: SDNetConfig, data_name):
-    """--report-only describes runs made before: the flags must name the configuration and data
-    they were made with (the report states both)."""
-    if not os.path.isdir(out):
-        raise ValueError(f"--out {out}: folder not found")
-    recorded = recorded_settings(out)
-    if recorded is None:
-        raise ValueError(f"--out {out}: no experiment.json, not an output folder of an experiment")
-    if recorded.get("experiment") not in (None, exp.name):
-        raise ValueError(f"--out {out} holds the runs of {recorded['experiment']}, not of {exp.name}")
-    ours = {"config": {**cfg.to_dict(), "num_masks": recorded["config"].get("num_masks")}, "data": data_name}
-    differing = differing_keys({k: recorded.get(k) for k in ours}, ours)
-    if differing:
-        raise ValueError(f"--report-only: {out} was made with other settings (differing: {', '.join(differing)}); "
-                         "give the --preset, --data and --set it was made with")
-
-
-def run_config(plan: Plan, spec) -> SDNetConfig:
-    """The experiment's configuration, then the method's quick-preset changes, then the variant's;
-    `--set` wins over all of them."""
-    changes = {}
-    if plan.args.preset == "quick":
-        changes.update(plan.exp.quick_method_overrides.get(spec.method, {}))
-    if spec.variant:
-        changes.update(plan.exp.variants[spec.variant])
-        if plan.roles and "modality_fractions" in changes:
-            changes["modality_fractions"] = with_roles(changes["modality_fractions"], plan.roles)
-    changes.update(parse_overrides(plan.args.set))
-    return plan.cfg.replace(**changes)
-
-
-def check_disk(plan: Plan):
-    """Each finished run keeps its best and last weights; the run in progress also holds a
-    checkpoint (weights, batch-norm statistics and every optimiser's moments). Sizes are counted
-    from the networks, built once per method."""
-    from sdnet.methods import build_method
-    from sdnet.training.spec import run_folder
-
-    pending = [s for s in plan.grid.specs()
-               if not os.path.exists(os.path.join(run_folder(plan.out, s), "result.json"))]
-    if not pending:
-        return
-    sizes = {}
-    for spec in pending:
-        key = (spec.method, spec.variant)
-        if key not in sizes:
-            method = build_method(spec.method, run_config(plan, spec))
-            weights = sum(math.prod(v.shape) for net in method.networks.values() for v in net.weights) * 4
-            sizes[key] = (weights, sum(math.prod(v.shape) for v in method.state_variables()) * 4)
-    need = sum(2 * sizes[(s.method, s.variant)][0] for s in pending) + max(c for _, c in sizes.values()) + 100e6
-    free = shutil.disk_usage(plan.out).free
-    if free < need:
-        raise ValueError(f"{plan.out}: {free / 1e9:.1f} GB free, the weights and checkpoints of {len(pending)} "
-                         f"runs need about {need / 1e9:.1f} GB")
-
-
-def selected_specs(plan: Plan) -> list:
-    specs = plan.grid.specs()
-    if plan.args.only is None:
-        return specs
-    chosen = [s for s in specs if s.name == plan.args.only]
-    if not chosen:
-        raise ValueError(f"--only {plan.args.only}: not a run of this grid (its runs: "
-                         f"{', '.join(s.name for s in specs[:6])}{', ...' if len(specs) > 6 else ''})")
-    return chosen
-
-
-def reused_folder(plan: Plan, spec):
-    """The --runs folder of `spec` when it holds this very run finished; None when it holds
-    none; ValueError when it holds another run (configuration, data or spec differ)."""
-    from sdnet.training.folder import RunFolder, identity
-    from sdnet.training.run import describe_run, run_folder
-
-    if plan.args.runs is None:
-        return None
-    folder = RunFolder(run_folder(plan.args.runs, spec))
-    if not folder.done:
-        return None
-    differing = differing_keys(identity(folder.recorded()), identity(describe_run(spec, run_config(plan, spec),
-                                                                                  plan.loader)))
-    if differing:
-        raise ValueError(f"--runs {plan.args.runs}: {spec.name} there is a run of another configuration "
-                         f"(differing: {', '.join(differing)}); train it here without --runs")
-    return folder.path
-
-
-def run_folders(plan: Plan) -> dict:
-    """{spec: its folder}: the --runs copy where it is reused, else the one in --out."""
-    from sdnet.training.spec import run_folder
-
-    return {spec: reused_folder(plan, spec) or run_folder(plan.out, spec) for spec in plan.grid.specs()}
-
-
-def run_grid(plan: Plan) -> int:
-    """Train every selected run (reused ones aside); a run another live process is training is
-    skipped (counted)."""
-    from sdnet.reporting.plots import save_examples
-    from sdnet.training.lock import RunLocked
-    from sdnet.training.run import Run, run_folder
-
-    specs, locked, stopped = selected_specs(plan), 0, 0
-    for i, spec in enumerate(specs, 1):
-        reused = reused_folder(plan, spec)
-        if reused:
-            log.info("run %d/%d: %s reused from %s", i, len(specs), spec.name, reused)
-            continue
-        log.info("run %d/%d: %s", i, len(specs), spec.name)
-        try:
-            result = Run(spec, run_config(plan, spec), plan.loader, run_folder(plan.out, spec),
-                         image_every=plan.args.image_every, force=plan.args.force,
-                         image_writer=save_examples).execute(plan.args.stop_after_epochs)
-            if result is None:
-                stopped += 1
-                log.info("%s: stopped after %d epoch(s) (--stop-after-epochs); run the same command to resume it",
-                         spec.name, plan.args.stop_after_epochs)
-        except RunLocked as busy:
-            log.warning("skipped: %s", busy)
-            locked += 1
-    return locked, stopped
-
-
-def report(plan: Plan, wall_s=None):
-    from sdnet.reporting.report import collect_results, write_report
-    from sdnet.training.spec import run_folder
-
-    folders = (run_folders(plan) if plan.loader is not None
-               else {spec: run_folder(plan.out, spec) for spec in plan.grid.specs()})
-    reused = [f for f in folders.values() if not f.startswith(os.path.join(plan.out, ""))]
-    results = collect_results(plan.out) + [read_json(os.path.join(f, "result.json")) for f in reused]
-    if not results:
-        raise ValueError(f"{plan.out}: no finished runs yet (no runs/**/result.json)")
-    structures = {tuple(r["structures"]) for r in results}
-    if len(structures) > 1:
-        raise ValueError(f"{plan.out} holds runs of different structures {sorted(structures)}; one report "
-                         "needs one set")
-    missing = [s.name for s, f in folders.items() if not os.path.exists(os.path.join(f, "result.json"))]
-    def distinct(key):
-        return "; ".join(sorted({str(r["hardware"].get(key, "?")) for r in results}))
-
-    context = {"data": plan.data_name, "preset": plan.args.preset, "backend": distinct("backend"),
-               "hardware": f"{distinct('device')}; {distinct('cpu')}",
-               "image size": f"{plan.cfg.image_size} px at {plan.cfg.spacing_mm:.2f} mm"}
-    if wall_s is not None:
-        context["this invocation's wall time"] = f"{wall_s / 60:.1f} min"
-    order = [(m, v) for m in plan.exp.methods for v in ([""] + list(plan.exp.variants))]    # the table's order
-    if reused:
-        context["runs reused from"] = os.path.abspath(plan.args.runs)
-    if plan.roles and any(role != tag for role, tag in plan.roles.items()):
-        context["modality roles"] = ", ".join(f"{tag} plays {role}" for role, tag in plan.roles.items())
-        results, order, missing = with_tags_in_names(results, order, missing, plan.roles)
-    table = write_report(plan.out, plan.exp.title, results, order, plan.exp.fractions,
-                         plan.exp.published, context, missing)
-    if plan.exp.analyse is not None:
-        analyse(plan, folders)
-    print(f"\n{plan.exp.title} — measured on {plan.data_name}, preset {plan.args.preset} "
-          f"(report: {os.path.join(plan.out, 'report.md')})\n")
-    print(table)
-
-
-def tag_names(name: str, roles: dict) -> str:
-    """A variant named by roles ("MR100_CT12.5") named by the tags that play them ("cine100_LGE12.5")."""
-    import re
-
-    for role, tag in roles.items():
-        name = re.sub(rf"(?<![A-Za-z]){re.escape(role)}(?=[0-9])", tag, name)
-    return name
-
-
-def with_tags_in_names(results, order, missing, roles):
-    """The report's copies of the results, grid order and missing names, with the data's tags in
-    the variant names, so that its tables are headed cine / LGE where the user's data are."""
-    renamed = [{**r, "spec": {**r["spec"], "variant": tag_names(r["spec"].get("variant") or "", roles)}}
-               for r in results]
-    return (renamed, [(m, tag_names(v, roles)) for m, v in order], [tag_names(n, roles) for n in missing])
-
-
-def analyse(plan: Plan, folders: dict):
-    """The experiment's analysis of its finished runs, appended to report.md."""
-    finished = {spec: f for spec, f in folders.items() if os.path.exists(os.path.join(f, "DONE"))}
-    if not finished:
-        return
-    lines = plan.exp.analyse(plan, finished)
-    path = os.path.join(plan.out, "report.md")
-    report_text = open(path).read()
-    with atomic_write(path) as f:
-        f.write("\n".join([report_text, *lines, ""]))
+def request_from_args(args) -> Request:
+    """The parsed flags as plain values: --set and --label-map parsed (and checked) once."""
+    return Request(preset=args.preset, overrides=parse_overrides(args.set), methods=args.methods,
+                   fractions=args.labels, splits=args.splits, seeds=args.seeds,
+                   variants=getattr(args, "variants", None), data=data_folders(args.data),
+                   label_map=parse_label_map(args.label_map) if args.label_map else None,
+                   mask_suffix=args.mask_suffix, out=args.out, cache_dir=args.cache_dir, backend=args.backend,
+                   runs=args.runs, force=args.force, report_only=args.report_only, only=args.only,
+                   image_every=args.image_every, stop_after_epochs=args.stop_after_epochs)
 
 
 EXIT_CODES = {0: "done", 2: "bad input (with a message)", 3: "the --only run is being trained by another process",
@@ -467,7 +101,7 @@ def main(exp: Experiment, argv=None):
     args = build_parser(exp).parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        plan = prepare(exp, args, may_restart=argv is None)
+        plan = prepare(exp, request_from_args(args), may_restart=argv is None)
         start, locked, stopped = time.time(), 0, 0
         if not args.report_only:
             locked, stopped = run_grid(plan)
@@ -484,9 +118,3 @@ def main(exp: Experiment, argv=None):
               "resume (exit status 4)")
         return 4
     return 3 if locked and args.only else 0
-
-
-def collect_finished(out) -> list:
-    from sdnet.reporting.report import collect_results
-
-    return collect_results(out)

@@ -42,13 +42,14 @@ def parser():
 
 def plan_sweep(args, experiment_argv):
     """(plan, script, the experiment's flags with absolute paths, statuses of every run)."""
-    from sdnet.experiments.cli import build_parser, prepare
+    from sdnet.experiments.cli import build_parser, request_from_args
+    from sdnet.experiments.runner import prepare
     from sdnet.sweep.plan import absolute_paths, find_experiment_script, load_experiment, status_of
 
     script = find_experiment_script(args.experiment)
     exp = load_experiment(script)
     argv = absolute_paths(experiment_argv + ["--out", args.out])
-    plan = prepare(exp, build_parser(exp).parse_args(argv), count_disk=False)
+    plan = prepare(exp, request_from_args(build_parser(exp).parse_args(argv)), count_disk=False)
     return plan, script, argv, [status_of(plan.out, spec) for spec in plan.grid.specs()]
 
 
@@ -62,7 +63,7 @@ def print_statuses(statuses):
 
 
 def sweep(argv) -> int:
-    from sdnet.experiments.cli import report
+    from sdnet.experiments.runner import report
     from sdnet.sweep import executors
     from sdnet.sweep.plan import record_sweep, worker_command
 
@@ -100,7 +101,8 @@ def sweep(argv) -> int:
 
 
 def status(argv) -> int:
-    from sdnet.experiments.cli import build_parser, prepare, report
+    from sdnet.experiments.cli import build_parser, request_from_args
+    from sdnet.experiments.runner import prepare, report
     from sdnet.sweep.plan import load_experiment, recorded_sweep, status_of
 
     p = argparse.ArgumentParser(prog="sdnet sweep status",
@@ -110,7 +112,7 @@ def status(argv) -> int:
     args = p.parse_args(argv)
     recorded = recorded_sweep(args.out)
     exp = load_experiment(recorded["script"])
-    plan = prepare(exp, build_parser(exp).parse_args(recorded["argv"] + ["--report-only"]))
+    plan = prepare(exp, request_from_args(build_parser(exp).parse_args(recorded["argv"] + ["--report-only"])))
     print_statuses([status_of(plan.out, spec) for spec in plan.grid.specs()])
     try:
         report(plan)

@@ -7,7 +7,8 @@ import pytest
 
 from sdnet.config import SDNetConfig
 from sdnet.experiments import Experiment, main
-from sdnet.experiments.cli import build_parser, check_out_folder, prepare
+from sdnet.experiments.cli import build_parser, request_from_args
+from sdnet.experiments.runner import check_out_folder, prepare
 from sdnet.reporting.published import TABLE1
 
 from conftest import flat_pairs_folder
@@ -16,8 +17,13 @@ EXP = Experiment(name="t", title="Table 1 test", methods=("unet", "gan", "selftr
                  fractions=(1.0, 0.5), quick_fractions=(1.0,), published=TABLE1)
 
 
+def parse(exp, argv):
+    """The runner's request of a command line."""
+    return request_from_args(build_parser(exp).parse_args(list(argv)))
+
+
 def args(*argv):
-    return build_parser(EXP).parse_args(list(argv))
+    return parse(EXP, argv)
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -127,7 +133,7 @@ def test_one_folder_of_pairs_per_modality_tag(phantom_root, tmp_path):
 def test_mixtures_of_any_two_modality_tags_take_the_roles_of_mr_and_ct_in_data_order(phantom_root, tmp_path):
     import dataclasses
 
-    from sdnet.experiments.cli import run_config
+    from sdnet.experiments.runner import run_config
     from sdnet.experiments.multimodal import MIXTURES
     from sdnet.training.spec import RunSpec
 
@@ -136,16 +142,16 @@ def test_mixtures_of_any_two_modality_tags_take_the_roles_of_mr_and_ct_in_data_o
     cine = flat_pairs_folder(phantom_root, tmp_path / "cine", 12)
     lge = flat_pairs_folder(phantom_root, tmp_path / "lge", 12)
     common = ("--label-map", "MYO=2,LV=3", "--preset", "tiny", "--cache-dir", str(tmp_path / "c"))
-    plan = prepare(exp, build_parser(exp).parse_args(["--data", f"cine={cine}", f"LGE={lge}", *common,
+    plan = prepare(exp, parse(exp, ["--data", f"cine={cine}", f"LGE={lge}", *common,
                                                       "--out", str(tmp_path / "out")]))
     assert plan.roles == {"MR": "cine", "CT": "LGE"}          # the order of --data, not the alphabet
     mixture = RunSpec("sdnet", 1.0, 0, variant="MR100_CT12.5")
     assert run_config(plan, mixture).modality_fractions == "cine=1,LGE=0.125"
-    from sdnet.experiments.cli import modality_roles
+    from sdnet.experiments.runner import modality_roles
 
     assert modality_roles(exp, None, {"LGE": lge, "MR": cine}) == {"MR": "MR", "CT": "LGE"}   # MR keeps its part
     with pytest.raises(ValueError, match=r"mixes 2 modalities \(MR, CT\); the data has 1: MR"):
-        prepare(exp, build_parser(exp).parse_args(["--data", str(cine), *common, "--out", str(tmp_path / "o2")]))
+        prepare(exp, parse(exp, ["--data", str(cine), *common, "--out", str(tmp_path / "o2")]))
 
 
 def test_quick_overrides_apply_to_the_quick_preset_only_and_set_wins(tmp_path):
@@ -154,7 +160,7 @@ def test_quick_overrides_apply_to_the_quick_preset_only_and_set_wins(tmp_path):
     exp = dataclasses.replace(EXP, overrides={"patience": 3}, quick_overrides={"filters": 16, "epochs": 8})
 
     def cfg(*argv):
-        return prepare(exp, build_parser(exp).parse_args([*argv, "--out", str(tmp_path / "out"), "--force",
+        return prepare(exp, parse(exp, [*argv, "--out", str(tmp_path / "out"), "--force",
                                                           "--cache-dir", str(tmp_path / "c")]), count_disk=False).cfg
 
     quick, paper = cfg("--preset", "quick"), cfg("--preset", "paper")
@@ -168,14 +174,14 @@ def test_a_method_gets_its_quick_changes_and_set_still_wins(tmp_path):
     under the quick preset only; a --set value is the user's last word."""
     import dataclasses
 
-    from sdnet.experiments.cli import run_config
+    from sdnet.experiments.runner import run_config
     from sdnet.training.spec import RunSpec
 
     exp = dataclasses.replace(EXP, quick_method_overrides={"unet": {"batches_per_epoch": 7}},
                               variants={"wide": {"filters": 12}})
 
     def cfg(method, *argv, variant=""):
-        plan = prepare(exp, build_parser(exp).parse_args([*argv, "--out", str(tmp_path / "out"), "--force",
+        plan = prepare(exp, parse(exp, [*argv, "--out", str(tmp_path / "out"), "--force",
                                                           "--cache-dir", str(tmp_path / "c")]), count_disk=False)
         return run_config(plan, RunSpec(method, 1.0, 0, 1, variant))
 
@@ -186,7 +192,7 @@ def test_a_method_gets_its_quick_changes_and_set_still_wins(tmp_path):
     assert cfg("unet", "--preset", "quick", "--set", "batches_per_epoch=3").batches_per_epoch == 3
     bad = dataclasses.replace(exp, quick_method_overrides={"unet": {"batches_per_epoch": -1}})
     with pytest.raises(ValueError, match="batches_per_epoch=-1 is outside"):
-        prepare(bad, build_parser(bad).parse_args(["--out", str(tmp_path / "o2"), "--cache-dir", str(tmp_path / "c")]),
+        prepare(bad, parse(bad, ["--out", str(tmp_path / "o2"), "--cache-dir", str(tmp_path / "c")]),
                 count_disk=False)
 
 

@@ -36,7 +36,11 @@ def test_table3_and_the_three_modality_scripts_run_on_two_tagged_folders_sharing
     table3 = str(tmp_path / "table3")
     assert main(load_experiment(find_experiment_script("table3_mmwhs")),
                 common + ["--variants", "MR100_CT100", "--out", table3]) == 0
-    assert "| cine train | LGE train | cine test | LGE test |" in open(os.path.join(table3, "report.md")).read()
+    report = open(os.path.join(table3, "report.md")).read()
+    assert "| cine share | LGE share | cine labelled: subjects (images) | LGE labelled: subjects (images) | " \
+        "cine test | LGE test |" in report
+    assert "SDNet (cine100_LGE100) MYO" in report and "MR100" not in report        # the user's tags name the rows
+    assert "modality_roles" in open(os.path.join(table3, "experiment.json")).read()
     for script, written in (("modality_classification", "### Modality from z"),
                             ("modality_transfer", "fig6_modality_transfer.png"),
                             ("anatomy_channels", "fig5_anatomy_channels.png")):
