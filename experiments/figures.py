@@ -15,7 +15,7 @@ from sdnet.reporting.published import TABLE1
 
 
 def analyse(plan, folders):
-    from sdnet.inference import load_run
+    from sdnet.inference import load_model
     from sdnet.reporting.anatomy_figures import fig3, fig4
     from sdnet.reporting.latent_figures import example_images
 
@@ -28,10 +28,10 @@ def analyse(plan, folders):
     lines = ["## Figures", "", f"One test image of split {split} (frame {test.frame[index]}, the one with the most "
              f"labelled pixels); {weights} weights of each run.", ""]
     unrounded = [f for spec, f in folders.items() if spec.variant == "no_rounding" and spec.split == split]
-    trained = {f: load_run(folder, weights).method for f, folder in rounded.items()}     # each loaded once
+    trained = {f: load_model(folder, weights).method for f, folder in rounded.items()}     # each loaded once
     if 1.0 in rounded and unrounded:
         fractional = fig3(image, {"with rounding": trained[1.0],
-                                  "without rounding": load_run(unrounded[0], weights).method},
+                                  "without rounding": load_model(unrounded[0], weights).method},
                           os.path.join(plan.out, "fig3_anatomy_channels.png"))
         lines += ["Fig 3, the anatomy channels at 100 % labels; share of the values of s strictly between 0 and 1: "
                   + ", ".join(f"{k} {100 * v:.1f} %" for k, v in fractional.items()) + ".", "",

@@ -15,11 +15,11 @@ from sdnet.experiments import Experiment, main
 
 
 def analyse(plan, folders):
-    from sdnet.inference import load_run
+    from sdnet.inference import load_model
     from sdnet.reporting.latent_figures import latent_arithmetic_report
 
     (spec, folder), = folders.items()
-    model = load_run(folder, plan.cfg.test_weights)
+    model = load_model(folder, plan.cfg.test_weights)
     test = plan.loader.load_labelled_data(spec.split, "test")
     return [f"Model: `{os.path.abspath(folder)}` ({plan.cfg.test_weights} weights); images: split {spec.split} "
             f"test set, {test.size()} images.", "",

@@ -16,14 +16,14 @@ from sdnet.experiments import Experiment, main
 
 
 def analyse(plan, folders):
-    from sdnet.inference import load_run
+    from sdnet.inference import load_model
     from sdnet.methods.sdnet_lvv import PRETRAINED
     from sdnet.reporting.lvv import lvv_report
 
     runs = {}
     for spec, folder in sorted(folders.items(), key=lambda item: item[0].name):
-        after = load_run(folder, "last")
-        runs[spec.name] = (load_run(folder, PRETRAINED).method, after.method, after.config,
+        after = load_model(folder, "last")
+        runs[spec.name] = (load_model(folder, PRETRAINED).method, after.method, after.config,
                            plan.loader.load_labelled_data(spec.split, "test"))
     return lvv_report(runs, plan.loader, plan.out)
 

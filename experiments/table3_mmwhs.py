@@ -14,7 +14,7 @@ quick preset runs three mixtures; `--variants` names others, e.g. every fixed-to
 """
 import sys
 
-from sdnet.data.volumes import MMWHS
+from sdnet.data.pairs import MMWHS
 from sdnet.experiments import Experiment, main
 from sdnet.experiments.multimodal import MULTIMODAL_SUPERVISED
 from sdnet.experiments.multimodal import MIXTURES

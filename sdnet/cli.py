@@ -106,7 +106,7 @@ def save_like(array, scan: Scan, path, dtype, fourth_zoom=1.0):
     return path
 
 
-def check_out_folder(out, inputs):
+def check_output_folder(out, inputs):
     """An output folder: made if needed, writable, and not the folder of an input."""
     check_writable_folder(out, "output folder (--out)")
     for path in inputs:
@@ -136,7 +136,7 @@ def cmd_segment(args):
     from sdnet.inference import load_model
 
     files = input_files(args.input)
-    check_out_folder(args.out, files)
+    check_output_folder(args.out, files)
     model = load_model(args.model, args.weights)
 
     def work(path):
@@ -154,7 +154,7 @@ def cmd_segment(args):
 
 
 def parse_labels(text) -> dict:
-    from sdnet.data.volumes import parse_label_map
+    from sdnet.data.pairs import parse_label_map
 
     return parse_label_map(text)
 
@@ -303,7 +303,7 @@ def cmd_decompose(args):
     from sdnet.inference import load_model
 
     files = input_files(args.input)
-    check_out_folder(args.out, files)
+    check_output_folder(args.out, files)
     model = load_model(args.model, args.weights)
     model.require_decomposition()
 

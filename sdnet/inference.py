@@ -147,11 +147,6 @@ def load_model(folder, weights=None, allow_unfinished=False) -> TrainedModel:
     return TrainedModel(method, cfg, dataset, spec, weights, folder)
 
 
-def load_run(folder, weights=None) -> TrainedModel:
-    """A finished run folder's trained method (kept for the experiment code's vocabulary)."""
-    return load_model(folder, weights)
-
-
 KERAS_FILES_NOTE = ("The .keras files hold SDNet's own layers: `import sdnet` before "
                     "`keras.saving.load_model(path)`, or Keras reports unknown classes such as "
                     "Keras2BatchNormalization.")

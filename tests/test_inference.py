@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sdnet.config import get_preset
-from sdnet.inference import load_run
+from sdnet.inference import load_model
 from sdnet.training.run import Run, RunSpec
 
 pytestmark = pytest.mark.slow
@@ -18,7 +18,7 @@ def test_load_run_rebuilds_the_trained_networks(phantom_loader, tmp_path):
     cfg = get_preset("tiny", epochs=1, batches_per_epoch=2, max_unlabelled=16)
     folder = str(tmp_path / "run")
     Run(RunSpec("sdnet", 1.0, 0), cfg, phantom_loader, folder).execute()
-    trained = load_run(folder)
+    trained = load_model(folder)
     images = phantom_loader.load_labelled_data(0, "test").images[:4]
     from sdnet.methods.sdnet import SDNet
 
@@ -27,12 +27,12 @@ def test_load_run_rebuilds_the_trained_networks(phantom_loader, tmp_path):
     np.testing.assert_allclose(trained.segment(images), again.segment(images), atol=1e-6)
     assert trained.structures == ("MYO", "LV", "RV") and trained.dataset["preprocessing"]["image_size"] == 32
     with pytest.raises(ValueError, match="not a model folder"):
-        load_run(str(tmp_path))
+        load_model(str(tmp_path))
 
     from sdnet.cli import main
 
     assert main(["export", folder, str(tmp_path / "model")]) == 0
-    exported = load_run(str(tmp_path / "model"))
+    exported = load_model(str(tmp_path / "model"))
     np.testing.assert_allclose(exported.segment(images), trained.segment(images), atol=1e-6)
 
 

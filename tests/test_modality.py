@@ -140,7 +140,7 @@ def test_z_of_a_briefly_trained_sdnet_tells_the_phantoms_mr_from_its_ct(tmp_path
     untrained encoder separates them too: this checks the pipeline, not what SDNet learns.)"""
     from sdnet.config import get_preset
     from sdnet.data.phantom import write_mmwhs
-    from sdnet.data.volumes import MMWHSLoader
+    from sdnet.data.pairs import MMWHSLoader
     from sdnet.methods.base import Batch
     from sdnet.methods.sdnet import SDNet
 

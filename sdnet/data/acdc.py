@@ -17,7 +17,7 @@ import re
 import numpy as np
 
 from sdnet.config import PAPER_IMAGE_SIZE, PAPER_SPACING_MM
-from sdnet.data.base import DataSet, Loader
+from sdnet.data.base import DataSource, Loader
 from sdnet.data.cache import cache_key, default_cache_dir, load_cached, save_cached
 from sdnet.data.dataset import Data
 from sdnet.data.errors import DataError
@@ -228,10 +228,10 @@ class ACDCLoader(Loader):
 
 def open_cardiac_folder(root, image_size=PAPER_IMAGE_SIZE, spacing_mm=PAPER_SPACING_MM, cache_dir=None,
                         structures=None, mask_suffix=None):
-    """The ACDC layout (patientNNN/ folders) or another folder of NIfTI pairs (`volumes.LAYOUTS`;
+    """The ACDC layout (patientNNN/ folders) or another folder of NIfTI pairs (`pairs.LAYOUTS`;
     subjects from the names: <subject>_frameXX, <subject>_ED ...), with ACDC's label values unless
     `structures` gives others."""
-    from sdnet.data.volumes import NiftiPairsLoader
+    from sdnet.data.pairs import NiftiPairsLoader
 
     if not os.path.isdir(root):
         raise DataError(f"{root}: folder not found")
@@ -247,7 +247,7 @@ def _phantom(cache_dir=None):
     return ensure_phantom(default_phantom_root(cache_dir))
 
 
-ACDC = DataSet(name="ACDC", expects="the ACDC training folder (patientNNN/patientNNN_frameXX.nii.gz with _gt masks; "
+ACDC = DataSource(name="ACDC", expects="the ACDC training folder (patientNNN/patientNNN_frameXX.nii.gz with _gt masks; "
                                     "patientNNN_4d.nii.gz optional), or a folder of <name>.nii.gz images with "
                                     "<name>_gt.nii.gz (or _seg, _mask, _label, _manual) label maps, or images/ and "
                                     "labels/ folders", open=open_cardiac_folder, phantom=_phantom)

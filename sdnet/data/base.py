@@ -158,7 +158,7 @@ class Loader(abc.ABC):
 
 
 @dataclass(frozen=True)
-class DataSet:
+class DataSource:
     """A data set as an experiment declares it: `open(root, image_size, spacing_mm, cache_dir)`
     gives its loader for a folder; `phantom(cache_dir)` writes (once) the synthetic stand-in
     used when no --data is given and returns its folder."""

@@ -10,7 +10,7 @@ import sys
 import time
 
 from sdnet.config import PRESETS, parse_overrides
-from sdnet.data.volumes import LAYOUTS, parse_label_map
+from sdnet.data.pairs import LAYOUTS, parse_label_map
 from sdnet.experiments.declaration import Experiment
 from sdnet.experiments.runner import BACKENDS, Request, collect_finished, prepare, report, run_grid
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from sdnet.data.acdc import ACDC
-from sdnet.data.base import DataSet
+from sdnet.data.base import DataSource
 from sdnet.reporting.published import PublishedTable
 
 
@@ -17,7 +17,7 @@ class Experiment:
     title: str
     methods: tuple                              # method names, in the table's order
     fractions: tuple                            # labelled fractions of the training subjects
-    dataset: DataSet = ACDC
+    dataset: DataSource = ACDC
     published: Optional[PublishedTable] = None
     splits: tuple = (0, 1, 2)
     seeds: tuple = (1,)

@@ -4,7 +4,7 @@ differs only in what it reports; `--runs DIR` lets them share one trained model,
 (its MR100_CT100 run). Any two modality tags play MR and CT (`Experiment.modality_roles`)."""
 from __future__ import annotations
 
-from sdnet.data.volumes import MMWHS
+from sdnet.data.pairs import MMWHS
 from sdnet.experiments.declaration import Experiment
 from sdnet.reporting.published import TABLE3_MIXTURES
 
@@ -26,10 +26,10 @@ def multimodal_model_experiment(name, title, report) -> Experiment:
     trained model (the configured test weights) of split 0."""
 
     def analyse(plan, folders):
-        from sdnet.inference import load_run
+        from sdnet.inference import load_model
 
         (spec, folder), = folders.items()
-        method = load_run(folder, plan.cfg.test_weights).method
+        method = load_model(folder, plan.cfg.test_weights).method
         return report(method, plan.loader.load_labelled_data(spec.split, "training"),
                       plan.loader.load_labelled_data(spec.split, "test"), plan.out)
 

@@ -31,7 +31,7 @@ BACKENDS = {"tensorflow": ("tensorflow", "pip install tensorflow-cpu (or tensorf
 def tagged_folders_loader(exp, folders, cfg, cache_dir, label_map, mask_suffix=None):
     """One data set of several modalities from one folder of NIfTI pairs each, read with the user's
     label map (or the data set's own structures), in the data set's cardiac phase."""
-    from sdnet.data.volumes import NiftiPairsLoader
+    from sdnet.data.pairs import NiftiPairsLoader
 
     structures = label_map or (dict(exp.dataset.structures) if exp.dataset.structures else None)
     if not structures:
@@ -190,7 +190,7 @@ def prepare(exp: Experiment, request: Request, may_restart=False, count_disk=Tru
                 "structures": dict(zip(loader.structures, loader.label_codes)), "backend": r.backend}
     if plan.roles:      # the variants' modality_fractions name roles; each run.json records the tags
         settings["modality_roles"] = plan.roles
-    differing = check_out_folder(out, settings, r.force)
+    differing = check_recorded_settings(out, settings, r.force)
     if r.report_only:       # an analysis reads the data and the runs; nothing but the report is written
         return plan
     loader.read()              # every data file checked before anything is written
@@ -214,7 +214,7 @@ def recorded_settings(out):
     return recorded
 
 
-def check_out_folder(out, settings: dict, force) -> list:
+def check_recorded_settings(out, settings: dict, force) -> list:
     """Refuse an --out folder holding runs of another configuration, naming the differing keys;
     with `force`, return those keys (its outputs are then set aside as a whole)."""
     recorded = recorded_settings(out)
@@ -268,10 +268,10 @@ def check_disk(plan: Plan):
     checkpoint (weights, batch-norm statistics and every optimiser's moments). Sizes are counted
     from the networks, built once per method."""
     from sdnet.methods import build_method
-    from sdnet.training.spec import run_folder
+    from sdnet.training.spec import run_path
 
     pending = [s for s in plan.grid.specs()
-               if not os.path.exists(os.path.join(run_folder(plan.out, s), "result.json"))]
+               if not os.path.exists(os.path.join(run_path(plan.out, s), "result.json"))]
     if not pending:
         return
     sizes = {}
@@ -303,11 +303,12 @@ def reused_folder(plan: Plan, spec):
     """The --runs folder of `spec` when it holds this very run finished; None when it holds
     none; ValueError when it holds another run (configuration, data or spec differ)."""
     from sdnet.training.folder import RunFolder, identity
-    from sdnet.training.run import describe_run, run_folder
+    from sdnet.training.run import describe_run
+    from sdnet.training.spec import run_path
 
     if plan.request.runs is None:
         return None
-    folder = RunFolder(run_folder(plan.request.runs, spec))
+    folder = RunFolder(run_path(plan.request.runs, spec))
     if not folder.done:
         return None
     differing = differing_keys(identity(folder.recorded()), identity(describe_run(spec, run_config(plan, spec),
@@ -320,9 +321,9 @@ def reused_folder(plan: Plan, spec):
 
 def run_folders(plan: Plan) -> dict:
     """{spec: its folder}: the --runs copy where it is reused, else the one in --out."""
-    from sdnet.training.spec import run_folder
+    from sdnet.training.spec import run_path
 
-    return {spec: reused_folder(plan, spec) or run_folder(plan.out, spec) for spec in plan.grid.specs()}
+    return {spec: reused_folder(plan, spec) or run_path(plan.out, spec) for spec in plan.grid.specs()}
 
 
 def run_grid(plan: Plan) -> int:
@@ -330,7 +331,8 @@ def run_grid(plan: Plan) -> int:
     skipped (counted)."""
     from sdnet.reporting.plots import save_examples
     from sdnet.training.lock import RunLocked
-    from sdnet.training.run import Run, run_folder
+    from sdnet.training.run import Run
+    from sdnet.training.spec import run_path
 
     specs, locked, stopped = selected_specs(plan), 0, 0
     for i, spec in enumerate(specs, 1):
@@ -340,7 +342,7 @@ def run_grid(plan: Plan) -> int:
             continue
         log.info("run %d/%d: %s", i, len(specs), spec.name)
         try:
-            result = Run(spec, run_config(plan, spec), plan.loader, run_folder(plan.out, spec),
+            result = Run(spec, run_config(plan, spec), plan.loader, run_path(plan.out, spec),
                          image_every=plan.request.image_every, force=plan.request.force,
                          image_writer=save_examples).execute(plan.request.stop_after_epochs)
             if result is None:
@@ -355,10 +357,10 @@ def run_grid(plan: Plan) -> int:
 
 def report(plan: Plan, wall_s=None):
     from sdnet.reporting.report import collect_results, write_report
-    from sdnet.training.spec import run_folder
+    from sdnet.training.spec import run_path
 
     folders = (run_folders(plan) if plan.loader is not None
-               else {spec: run_folder(plan.out, spec) for spec in plan.grid.specs()})
+               else {spec: run_path(plan.out, spec) for spec in plan.grid.specs()})
     reused = [f for f in folders.values() if not f.startswith(os.path.join(plan.out, ""))]
     results = collect_results(plan.out) + [read_json(os.path.join(f, "result.json")) for f in reused]
     if not results:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sdnet.io import read_json, write_json
 from sdnet.training.folder import RunFolder
 from sdnet.training.lock import RunLock, describe_owner
-from sdnet.training.spec import run_folder
+from sdnet.training.spec import run_path
 
 SWEEP_FILE = "sweep.json"
 PATH_FLAGS = ("--out", "--data", "--cache-dir")
@@ -69,7 +69,7 @@ class RunStatus:
 
 
 def status_of(out, spec) -> RunStatus:
-    folder = run_folder(out, spec)
+    folder = run_path(out, spec)
     run = RunFolder(folder)
     if run.done:
         return RunStatus(spec.name, folder, "done")

@@ -17,7 +17,7 @@ import numpy as np
 
 from sdnet.config import SDNetConfig
 from sdnet.data.augment import Rotation
-from sdnet.data.semi import TrainingData
+from sdnet.data.training_data import TrainingData
 from sdnet.data.streams import ArrayStream
 from sdnet.methods.base import Batch, Method
 from sdnet.nn.precise_bn import recalibrate_batchnorm
@@ -85,7 +85,7 @@ def calibration_images(data: TrainingData, seed, limit=1000):
     return images[np.random.default_rng([seed, 11]).permutation(len(images))[:limit]]
 
 
-class Trainer:
+class EpochLoop:
     def __init__(self, method: Method, data: TrainingData, cfg: SDNetConfig, folder: RunFolder, structures,
                  name, image_every=0, image_writer=None):
         self.method, self.data, self.cfg, self.folder = method, data, cfg, folder

@@ -10,12 +10,12 @@ import os
 from dataclasses import asdict
 
 from sdnet.config import SDNetConfig, parse_modality_fractions
-from sdnet.data.semi import load_training_data
+from sdnet.data.training_data import load_training_data
 from sdnet.io import atomic_write
 from sdnet.training.folder import RunFolder
 from sdnet.training.lock import RunLock
-from sdnet.training.loop import Trainer
-from sdnet.training.spec import RunSpec, run_folder  # noqa: F401  (the run API in one place)
+from sdnet.training.loop import EpochLoop
+from sdnet.training.spec import RunSpec
 
 log = logging.getLogger("sdnet")
 
@@ -56,7 +56,7 @@ class Run:
             cfg = cfg.replace(num_masks=loader.num_masks)
         self.spec, self.cfg, self.loader = spec, cfg.replace(seed=spec.seed), loader
         self.folder, self.image_every, self.force = RunFolder(folder), image_every, force
-        self.image_writer = image_writer       # see Trainer
+        self.image_writer = image_writer       # see EpochLoop
 
     def execute(self, stop_after_epochs=None):
         """Train (or resume) and evaluate; returns the result dict. `stop_after_epochs` ends this
@@ -81,7 +81,7 @@ class Run:
         seed_everything(self.cfg.seed, deterministic=not self.cfg.xla)
         method = build_method(self.spec.method, self.cfg)
         data = training_data(self.loader, self.spec, self.cfg, method)
-        trainer = Trainer(method, data, self.cfg, self.folder, self.loader.structures, self.spec.name,
+        trainer = EpochLoop(method, data, self.cfg, self.folder, self.loader.structures, self.spec.name,
                           self.image_every, self.image_writer)
         state = trainer.fit(stop_after_epochs)
         if state is None:

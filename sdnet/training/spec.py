@@ -26,7 +26,7 @@ def method_and_variant(method, variant) -> str:
     return f"{method}_{variant}" if variant else method
 
 
-def run_folder(out, spec: RunSpec):
+def run_path(out, spec: RunSpec):
     method = method_and_variant(spec.method, spec.variant)
     seed = "" if spec.seed == 1 else f"_seed{spec.seed}"
     return os.path.join(out, "runs", method, f"l{spec.fraction:g}", f"split{spec.split}{seed}")

@@ -176,7 +176,7 @@ def test_another_label_set_in_the_acdc_layout(phantom_loader, phantom_root):
 
 def test_a_flat_folder_of_pairs_groups_the_frames_of_a_subject(phantom_root, tmp_path):
     from sdnet.data.acdc import open_cardiac_folder
-    from sdnet.data.volumes import NiftiPairsLoader
+    from sdnet.data.pairs import NiftiPairsLoader
 
     flat = flat_pairs_folder(phantom_root, tmp_path / "flat", 20)
     loader = open_cardiac_folder(str(flat), image_size=32, spacing_mm=9.59, cache_dir=str(tmp_path / "c"),

@@ -8,7 +8,7 @@ import pytest
 from sdnet.config import SDNetConfig
 from sdnet.experiments import Experiment, main
 from sdnet.experiments.cli import build_parser, request_from_args
-from sdnet.experiments.runner import check_out_folder, prepare
+from sdnet.experiments.runner import check_recorded_settings, prepare
 from sdnet.reporting.published import TABLE1
 
 from conftest import flat_pairs_folder
@@ -83,20 +83,20 @@ def test_an_out_that_is_a_file_or_an_unwritable_cache_is_reported_before_any_wor
 
 def test_out_folder_of_another_configuration_is_refused(tmp_path):
     config = SDNetConfig(epochs=2).to_dict()
-    check_out_folder(str(tmp_path), {"config": config}, force=False)
+    check_recorded_settings(str(tmp_path), {"config": config}, force=False)
     (tmp_path / "experiment.json").write_text(json.dumps({"config": config}))
     with pytest.raises(ValueError, match=r"differing: config.epochs\)"):
-        check_out_folder(str(tmp_path), {"config": {**config, "epochs": 3}}, force=False)
-    check_out_folder(str(tmp_path), {"config": {**config, "epochs": 3}}, force=True)
+        check_recorded_settings(str(tmp_path), {"config": {**config, "epochs": 3}}, force=False)
+    check_recorded_settings(str(tmp_path), {"config": {**config, "epochs": 3}}, force=True)
 
 
 def test_an_out_folder_recorded_before_a_configuration_field_existed_still_matches(tmp_path):
     config = SDNetConfig().to_dict()
     old = {k: v for k, v in config.items() if k != "w_area"}          # recorded before the area cost existed
     (tmp_path / "experiment.json").write_text(json.dumps({"config": old}))
-    check_out_folder(str(tmp_path), {"config": config}, force=False)
+    check_recorded_settings(str(tmp_path), {"config": config}, force=False)
     with pytest.raises(ValueError, match="differing: config.w_area"):      # the new field's default is the old behaviour
-        check_out_folder(str(tmp_path), {"config": {**config, "w_area": 2.0}}, force=False)
+        check_recorded_settings(str(tmp_path), {"config": {**config, "w_area": 2.0}}, force=False)
 
 
 def test_report_only_on_an_empty_folder_says_so(tmp_path, capsys):

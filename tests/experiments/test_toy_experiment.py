@@ -6,7 +6,7 @@ import os
 import pytest
 
 from sdnet.data.acdc import ACDCLoader
-from sdnet.data.base import DataSet
+from sdnet.data.base import DataSource
 from sdnet.experiments import Experiment, main
 from sdnet.reporting.published import PublishedTable
 
@@ -21,7 +21,7 @@ def toy_experiment(phantom_root):
         return ACDCLoader(root, image_size=image_size, spacing_mm=spacing_mm, cache_dir=cache_dir, workers=1,
                           structures={"MYO": 2, "LV": 3})
 
-    dataset = DataSet(name="LV + MYO phantom", expects="an ACDC-layout folder", open=open_lv_myo,
+    dataset = DataSource(name="LV + MYO phantom", expects="an ACDC-layout folder", open=open_lv_myo,
                       phantom=lambda cache_dir: phantom_root)
     return Experiment(name="toy", title="Toy table: LV and MYO", methods=("unet", "sdnet"), fractions=(1.0, 0.5),
                       dataset=dataset, published=MADE_UP, quick_fractions=(1.0,))

@@ -7,7 +7,7 @@ import pytest
 
 from sdnet.config import get_preset
 from sdnet.data.dataset import Data
-from sdnet.data.semi import TrainingData
+from sdnet.data.training_data import TrainingData
 from sdnet.methods import Batch, build_method
 from sdnet.methods.sdnet_lvv import PRETRAINED
 from sdnet.nn.networks import build_area_regressor

@@ -4,7 +4,7 @@ import os
 import numpy as np
 
 from sdnet.data.dataset import Data
-from sdnet.data.semi import TrainingData
+from sdnet.data.training_data import TrainingData
 from sdnet.methods.selftrain import SelfTrain
 
 

@@ -12,7 +12,7 @@ import pytest
 from sdnet.io import read_json
 from sdnet.sweep.executors import run_local
 from sdnet.sweep.plan import worker_command
-from sdnet.training.spec import RunSpec, run_folder
+from sdnet.training.spec import RunSpec, run_path
 
 pytestmark = pytest.mark.slow
 SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "experiments", "table1_acdc.py")
@@ -29,16 +29,16 @@ def test_a_killed_run_finishes_on_rerun_as_if_never_interrupted(phantom_root, tm
     straight, killed = str(tmp_path / "straight"), str(tmp_path / "killed")
     assert subprocess.run(command(straight), capture_output=True).returncode == 0
     worker = subprocess.Popen(command(killed), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    checkpoint = os.path.join(run_folder(killed, spec), "checkpoint.npz")
+    checkpoint = os.path.join(run_path(killed, spec), "checkpoint.npz")
     deadline = time.time() + 600
     while not os.path.exists(checkpoint) and worker.poll() is None and time.time() < deadline:
         time.sleep(0.2)
     assert os.path.exists(checkpoint), "the worker finished or failed before its first checkpoint"
     worker.send_signal(signal.SIGKILL)
     worker.wait()
-    assert os.path.exists(run_folder(killed, spec) + ".lock")            # the dead worker's lock stays
+    assert os.path.exists(run_path(killed, spec) + ".lock")            # the dead worker's lock stays
     assert run_local([(spec.name, command(killed))], str(tmp_path / "logs"), slots=[None]) == {spec.name: 0}
-    a, b = (read_json(os.path.join(run_folder(out, spec), "result.json")) for out in (straight, killed))
+    a, b = (read_json(os.path.join(run_path(out, spec), "result.json")) for out in (straight, killed))
     assert a["optimizer_iterations"] == b["optimizer_iterations"] and b["epochs_trained"] == 4
     for protocol, rows in a["volumes_by_weights"]["last"].items():
         for x, y in zip(rows, b["volumes_by_weights"]["last"][protocol]):

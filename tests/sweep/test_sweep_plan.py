@@ -6,14 +6,14 @@ from sdnet.io import write_json
 from sdnet.sweep import cli
 from sdnet.sweep.plan import find_experiment_script
 from sdnet.training.lock import RunLock
-from sdnet.training.spec import run_folder
+from sdnet.training.spec import run_path
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "reporting"))
 from test_report import fake_result  # noqa: E402
 
 
 def finish(out, spec, rng):
-    folder = run_folder(out, spec)
+    folder = run_path(out, spec)
     result = fake_result(spec.method, spec.fraction, spec.split, 0.5, rng)
     write_json(os.path.join(folder, "result.json"), result)
     open(os.path.join(folder, "DONE"), "w").write("now\n")
@@ -46,9 +46,9 @@ def test_status_after_a_mix_of_done_failed_running_and_pending_runs(phantom_root
     record_sweep(out, script, argv_abs, "local")
     unet0, unet1, sdnet0, sdnet1 = plan.grid.specs()        # fractions, methods, splits
     finish(out, unet0, rng)
-    os.makedirs(run_folder(out, sdnet0))
-    open(os.path.join(run_folder(out, sdnet0), "error.txt"), "w").write("DataError: patient020/ is missing\n")
-    lock = RunLock(run_folder(out, unet1)).acquire()
+    os.makedirs(run_path(out, sdnet0))
+    open(os.path.join(run_path(out, sdnet0), "error.txt"), "w").write("DataError: patient020/ is missing\n")
+    lock = RunLock(run_path(out, unet1)).acquire()
     try:
         assert cli.main(["status", "--out", out]) == 0
     finally:

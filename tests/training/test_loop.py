@@ -6,12 +6,12 @@ import pytest
 
 from sdnet.config import get_preset
 from sdnet.training.folder import RunFolder
-from sdnet.training.loop import Trainer
+from sdnet.training.loop import EpochLoop
 
 
 def trainer(cfg, phases, tmp_path):
     method = SimpleNamespace(num_phases=lambda: phases)
-    return Trainer(method, data=None, cfg=cfg, folder=RunFolder(str(tmp_path)), structures=("LV",), name="run")
+    return EpochLoop(method, data=None, cfg=cfg, folder=RunFolder(str(tmp_path)), structures=("LV",), name="run")
 
 
 @pytest.mark.parametrize("batches, phases, expected", [(25, 1, 6), (25, 2, 3), (0, 2, 6)])
@@ -41,7 +41,7 @@ def test_a_stream_without_its_data_is_left_out_of_the_batches(batch):
     """SDNet without the unsupervised update and D_M (Table 3's setting) loads no unlabelled pool:
     its batches carry labelled pairs and real masks only."""
     from sdnet.data.dataset import Data
-    from sdnet.data.semi import TrainingData
+    from sdnet.data.training_data import TrainingData
     from sdnet.methods.base import SEMI_SUPERVISED
     from sdnet.methods.sdnet import SDNet
     from sdnet.training.loop import make_streams, next_batch
@@ -65,7 +65,7 @@ def test_split_statistics_describe_the_same_images_whatever_the_method(phantom_l
     from the same images, every training image of the split; otherwise each from its own."""
     import numpy as np
 
-    from sdnet.data.semi import load_training_data
+    from sdnet.data.training_data import load_training_data
     from sdnet.training.loop import calibration_images
 
     def images(use_unlabelled, all_images):

@@ -11,7 +11,8 @@ import pytest
 from sdnet.config import get_preset
 from sdnet.io import read_json, write_json
 from sdnet.reporting.plots import save_examples
-from sdnet.training.run import Run, RunSpec, run_folder
+from sdnet.training.run import Run, RunSpec
+from sdnet.training.spec import run_path
 
 TINY = dict(epochs=2, batches_per_epoch=2, max_unlabelled=24, patience=5)
 pytestmark = pytest.mark.slow
@@ -30,7 +31,7 @@ def finished_run(phantom_loader, tmp_path_factory):
     def get(method):
         if method not in runs:
             spec = RunSpec(method, 0.06, 0)
-            folder = run_folder(str(tmp_path_factory.mktemp(method)), spec)
+            folder = run_path(str(tmp_path_factory.mktemp(method)), spec)
             runs[method] = spec, folder, Run(spec, get_preset("tiny", **TINY), phantom_loader, folder,
                                              image_every=1, image_writer=save_examples).execute()
         return runs[method]
@@ -147,7 +148,7 @@ def test_best_weights_of_the_last_epoch_are_scored_once(cfg, phantom_loader, tmp
     evaluate = sdnet.evaluation.evaluate
     monkeypatch.setattr(sdnet.evaluation, "evaluate", lambda *a, **k: calls.append(1) or evaluate(*a, **k))
     spec = RunSpec("unet", 0.06, 0)
-    result = Run(spec, cfg.replace(epochs=1), phantom_loader, run_folder(str(tmp_path), spec)).execute()
+    result = Run(spec, cfg.replace(epochs=1), phantom_loader, run_path(str(tmp_path), spec)).execute()
     assert len(calls) == 1                      # one epoch: it is both the best and the last
     assert result["summary_by_weights"]["best"] == result["summary_by_weights"]["last"]
 
@@ -166,7 +167,7 @@ def test_recomputed_batchnorm_statistics_are_those_saved_and_scored(cfg, phantom
 
     monkeypatch.setattr(sdnet.training.loop, "recalibrate_batchnorm", recording)
     spec = RunSpec("unet", 0.06, 0)          # any method: the option acts on its segmentation network
-    folder = run_folder(str(tmp_path), spec)
+    folder = run_path(str(tmp_path), spec)
     Run(spec, cfg.replace(epochs=1, batchnorm_statistics="recomputed"), phantom_loader, folder).execute()
     assert len(recomputed) == 1                                # before the epoch's validation
     count, means = recomputed[-1]

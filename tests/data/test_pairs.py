@@ -7,7 +7,7 @@ import pytest
 
 from sdnet.data import DataError
 from sdnet.data.phantom import write_acdc, write_mmwhs
-from sdnet.data.volumes import MMWHS, MMWHSLoader, NiftiPairsLoader, parse_label_map, rotating_splits
+from sdnet.data.pairs import MMWHS, MMWHSLoader, NiftiPairsLoader, parse_label_map, rotating_splits
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_rotating_splits_partition_the_subjects(n, sizes):
 
 
 def test_a_mixture_takes_its_own_fraction_of_each_modality(mmwhs_root, tmp_path):
-    from sdnet.data.semi import labelled_subset
+    from sdnet.data.training_data import labelled_subset
     from sdnet.reporting.mixtures import scores_by_modality
 
     loader = MMWHSLoader(mmwhs_root, image_size=32, spacing_mm=9.59, cache_dir=str(tmp_path))
@@ -147,7 +147,7 @@ def layouts(phantom_root, tmp_path, subjects=4):
 
 
 def test_every_layout_and_a_custom_mask_suffix_load_the_same_pairs(phantom_root, tmp_path):
-    from sdnet.data.volumes import folder_pairs
+    from sdnet.data.pairs import folder_pairs
 
     found = {name: [(s, os.path.basename(i)) for s, i, _ in folder_pairs(folder, suffix)]
              for name, (folder, suffix) in layouts(phantom_root, tmp_path).items()}
@@ -161,7 +161,7 @@ def test_every_layout_and_a_custom_mask_suffix_load_the_same_pairs(phantom_root,
 
 
 def test_label_maps_of_two_suffixes_are_ambiguous_and_refused(phantom_root, tmp_path):
-    from sdnet.data.volumes import folder_pairs
+    from sdnet.data.pairs import folder_pairs
 
     folder, _ = layouts(phantom_root, tmp_path)["flat _seg"]
     first = sorted(os.listdir(folder))[0]

@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from sdnet.config import PAPER_IMAGE_SIZE, PAPER_SPACING_MM
-from sdnet.data.base import DataSet, Loader
+from sdnet.data.base import DataSource, Loader
 from sdnet.data.cache import cache_key, default_cache_dir, load_cached, save_cached
 from sdnet.data.dataset import Data
 from sdnet.data.errors import DataError
@@ -174,7 +174,7 @@ def _mmwhs_phantom(cache_dir=None):
 
 
 # Table 3 and Sections 5.3-5.4: MR and CT of the same seven structures, different people
-MMWHS = DataSet(name="MM-WHS", expects="the MM-WHS 2017 training folder ({mr,ct}_train_10NN_{image,label}.nii.gz)",
+MMWHS = DataSource(name="MM-WHS", expects="the MM-WHS 2017 training folder ({mr,ct}_train_10NN_{image,label}.nii.gz)",
                 open=MMWHSLoader, phantom=_mmwhs_phantom)
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sdnet.data.acdc import ACDCLoader, SPLITS
-from sdnet.data.semi import load_training_data
+from sdnet.data.training_data import load_training_data
 
 
 @pytest.mark.parametrize("fraction, subjects", [(0.015, 1), (0.03, 2), (0.06, 4), (0.125, 8), (0.25, 17),
