@@ -136,10 +136,11 @@ def load_model(folder, weights=None, allow_unfinished=False) -> TrainedModel:
                          "older sdnet?") from None
     weights = weights or description.get("weights", "last")
     weights_dir = os.path.join(folder, weights)
-    files = [f"{name}.weights.h5" for name in ("anatomy_encoder", "unet")]
-    if not os.path.isdir(weights_dir) or not any(os.path.exists(os.path.join(weights_dir, f)) for f in files):
-        raise ValueError(f"{folder}: no {weights}/ weights (is the run finished?)")
     method = build_method(spec["method"], cfg)
+    files = [f"{name}.weights.h5" for name in method.networks]      # the method's own networks
+    if not os.path.isdir(weights_dir) or not all(os.path.exists(os.path.join(weights_dir, f)) for f in files):
+        raise ValueError(f"{folder}: no {weights}/ weights of every network of a {spec['method']} model "
+                         f"({', '.join(files)}; is the run finished?)")
     try:
         method.load_weights(weights_dir)
     except (OSError, ValueError) as err:

@@ -13,7 +13,7 @@ import pytest
 from sdnet.cli import main
 from sdnet.training.folder import RunFolder
 
-from test_sdnet_command import fake_model_folder, write_scan
+from helpers import fake_model_folder, write_scan
 
 
 def tree_hashes(folder) -> dict:

@@ -10,42 +10,11 @@ import pytest
 
 from sdnet.cli import main
 from sdnet.config import get_preset
-from sdnet.data.phantom import ACDC_CODES, render, subject_series
 from sdnet.data.preprocess import crop_or_pad, resample_slices
 from sdnet.inference import TrainedModel
-from sdnet.io import write_json
 from sdnet.training.folder import RunFolder
 
-ZOOMS = (1.1, 0.9, 7.0)
-CODES = {"MYO": 2, "LV": 3, "RV": 1}
-
-
-def oblique_affine():
-    a, b = np.deg2rad(20), np.deg2rad(-35)
-    rx = np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]])
-    rz = np.array([[np.cos(b), -np.sin(b), 0], [np.sin(b), np.cos(b), 0], [0, 0, 1]])
-    affine = np.eye(4)
-    affine[:3, :3] = rz @ rx @ np.diag(ZOOMS)
-    affine[:3, 3] = [-80.0, 12.5, 40.0]
-    return affine
-
-
-def write_scan(folder, name, subject=7, phase=0, slices=6, size=150):
-    """A phantom frame (image and label map) with 1.1 x 0.9 mm pixels, 7 mm slices, oblique."""
-    maps, _ = subject_series(3, subject, size, 1.0, slices, 8)
-    labels = np.zeros(maps[phase].shape, np.int16)
-    for tissue, code in ACDC_CODES.items():
-        labels[maps[phase] == tissue] = code
-    image = render(maps[phase], "MR", np.random.default_rng(subject), 1.0)
-    paths = []
-    for array, suffix, dtype in ((image, "", np.int16), (labels, "_gt", np.uint8)):
-        img = nib.Nifti1Image(np.moveaxis(array, 0, -1).astype(dtype), oblique_affine())
-        img.header.set_zooms(ZOOMS)
-        path = os.path.join(folder, f"{name}{suffix}.nii.gz")
-        nib.save(img, path)
-        paths.append(path)
-    return paths
-
+from helpers import CODES, ZOOMS, fake_model_folder, write_scan
 
 class Oracle:
     """A stand-in network that returns the true masks of the slices it is given, preprocessed
@@ -84,21 +53,6 @@ def test_labels_come_back_on_the_input_grid(tmp_path, spacing_mm, image_size):
     assert not restored[~seen].any()                                          # background outside it
     for name, code in CODES.items():
         assert dice(restored[seen] == code, labels[seen] == code) > 0.9, name
-
-
-def fake_model_folder(folder, method="unet", structures=CODES):
-    """An untrained tiny model in the layout of a finished run folder."""
-    from sdnet.methods import build_method
-
-    cfg = get_preset("tiny", num_masks=len(structures))
-    os.makedirs(os.path.join(folder, "last"))
-    build_method(method, cfg).save_weights(os.path.join(folder, "last"))
-    write_json(os.path.join(folder, "run.json"),
-               {"spec": {"method": method}, "config": cfg.to_dict(),
-                "dataset": {"structures": list(structures), "label_codes": dict(structures),
-                            "preprocessing": {"pixel_mm": 9.59, "image_size": 32}}})
-    RunFolder(folder).write_result({"epochs_trained": 0})      # a finished run
-    return folder
 
 
 def test_volumes_of_label_maps_are_the_truth_in_ml(tmp_path):

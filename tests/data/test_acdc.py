@@ -5,10 +5,10 @@ import shutil
 import numpy as np
 import pytest
 
-from sdnet.data import Data, DataError
+from sdnet.data import DataError
 from sdnet.data.acdc import ACDCLoader, SPLITS
 
-from conftest import flat_pairs_folder
+from helpers import flat_pairs_folder
 
 
 def test_phantom_loads_through_every_acdc_path(phantom_loader):

@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from conftest import ACDC_ROOT
+from helpers import ACDC_ROOT
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not os.path.isdir(ACDC_ROOT),

@@ -117,7 +117,7 @@ def test_two_modalities_labelled_with_different_values_are_refused_naming_the_fo
 
 def layouts(phantom_root, tmp_path, subjects=4):
     """The same phantom pairs in each layout a user may have: {layout: (folder, mask suffix given)}."""
-    from conftest import flat_pairs_folder
+    from helpers import flat_pairs_folder
 
     flat = flat_pairs_folder(phantom_root, tmp_path / "flat", subjects)
     pairs = sorted(f for f in os.listdir(flat) if not f.endswith("_gt.nii.gz"))

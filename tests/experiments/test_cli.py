@@ -11,7 +11,7 @@ from sdnet.experiments.cli import build_parser, request_from_args
 from sdnet.experiments.runner import check_recorded_settings, prepare
 from sdnet.reporting.published import TABLE1
 
-from conftest import flat_pairs_folder
+from helpers import flat_pairs_folder
 
 EXP = Experiment(name="t", title="Table 1 test", methods=("unet", "gan", "selftrain", "sdnet"),
                  fractions=(1.0, 0.5), quick_fractions=(1.0,), published=TABLE1)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import changed, weights_by_network
+from helpers import changed, weights_by_network
 from sdnet.methods import Batch
 from sdnet.methods.gan import GAN
 

@@ -11,7 +11,7 @@ from sdnet.methods import Batch
 from sdnet.methods.sdnet import SDNet
 
 
-from conftest import changed, weights_by_network
+from helpers import changed, weights_by_network
 
 
 def test_each_update_changes_exactly_its_networks(tiny_cfg, batch, rng):

@@ -12,7 +12,8 @@ from sdnet.methods import Batch, build_method
 from sdnet.methods.sdnet_lvv import PRETRAINED
 from sdnet.nn.networks import build_area_regressor
 from sdnet.reporting.lvv import frame_volumes, lvv_report
-from tests.conftest import changed, weights_by_network
+
+from helpers import changed, weights_by_network
 
 
 def test_area_regressor_gives_one_non_negative_count_per_slice(tiny_cfg, rng):

@@ -3,7 +3,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import changed, weights_by_network
+from helpers import changed, weights_by_network
 from sdnet.methods import METHODS, Batch, build_method
 from sdnet.methods.unet import UNet
 

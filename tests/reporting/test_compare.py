@@ -6,7 +6,7 @@ from scipy import stats
 from sdnet.io import write_json
 from sdnet.reporting.compare import compare, main
 from sdnet.reporting.report import collect_results
-from test_report import fake_result
+from helpers import fake_result
 
 
 def test_each_test_patient_is_one_pair_its_seeds_averaged(tmp_path, capsys):

@@ -4,7 +4,7 @@ import numpy as np
 
 from sdnet.reporting.equal_terms import choose_rates, candidates, equal_terms_report
 
-from test_report import fake_result
+from helpers import fake_result
 
 
 def run(method, variant, val, test_level, seed, rng):

@@ -8,25 +8,9 @@ from sdnet.io import write_json
 from sdnet.reporting.published import TABLE1
 from sdnet.reporting.report import collect_results, write_report
 
+from helpers import fake_result
+
 ORDER = [("unet", ""), ("gan", ""), ("selftrain", ""), ("sdnet", "")]
-
-
-def fake_result(method, fraction, split, level, rng):
-    def scores(keys):
-        values = {k: float(np.clip(level + rng.normal(0, 0.02), 0, 1)) for k in keys}
-        values["mean"] = float(np.mean([values[k] for k in ("MYO", "LV", "RV")]))
-        return values
-
-    volumes = {"original": [{"volume": str(v), "scores": scores(("MYO", "LV", "RV", "avg"))} for v in range(6)],
-               "standard": [{"volume": f"patient{v:03d}_frame01", "scores": scores(("MYO", "LV", "RV"))}
-                            for v in range(12)]}
-    summary = {p: {k: (float(np.mean([v["scores"][k] for v in rows])), float(np.std([v["scores"][k] for v in rows])))
-                   for k in rows[0]["scores"]} for p, rows in volumes.items()}
-    return {"spec": {"method": method, "fraction": fraction, "split": split, "seed": 1, "variant": ""},
-            "structures": ["MYO", "LV", "RV"], "summary_by_weights": {"last": summary, "best": summary},
-            "volumes_by_weights": {"last": volumes, "best": volumes}, "notes": ["a data note"], "wall_s": 60.0,
-            "test_weights": "last", "best_val_dice": level, "epochs_trained": 2,
-            "optimizer_iterations": {"supervised": 10}, "hardware": {"backend": "tensorflow", "device": "CPU"}}
 
 
 def test_report_layout_from_results_on_disk(tmp_path):

@@ -1,6 +1,5 @@
 """The sweep's state is the filesystem: planning, a second pass, and the status of every run."""
 import os
-import sys
 
 from sdnet.io import write_json
 from sdnet.sweep import cli
@@ -8,8 +7,7 @@ from sdnet.sweep.plan import find_experiment_script
 from sdnet.training.lock import RunLock
 from sdnet.training.spec import run_path
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "reporting"))
-from test_report import fake_result  # noqa: E402
+from helpers import fake_result
 
 
 def finish(out, spec, rng):
