@@ -93,7 +93,7 @@ def bench(preset, precision, steps, overrides):
     z, ones, zeros = rng.standard_normal((bs, cfg.num_z)).astype("float32"), np.ones((bs, 1)), np.zeros((bs, 1))
 
     def fused_step():
-        model._set_discriminator_trainable(False)
+        model.before_update("supervised")        # D_M frozen, as for any generator-side update
         fused.train_on_batch([x, x, z, z], [m, x, zeros, ones, x, zeros, z, z])
         model._train_discriminator(m, model.predict_masks(x), rng)
 

@@ -78,7 +78,7 @@ def fake_result(method, fraction, split, level, rng):
 def weights_by_network(model):
     import keras
 
-    if model.discriminator is not None:
+    if getattr(model, "discriminator", None) is not None:
         model.discriminator.trainable = True
     return {name: [keras.ops.convert_to_numpy(v).copy() for v in net.weights]
             for name, net in model.networks.items()}

@@ -1,5 +1,5 @@
-"""What every method shares: compiled wrapper trainers, their state, predictions, the mask
-discriminator's step and pool, and the hooks the training loop calls.
+"""What every method shares: compiled wrapper trainers, their state, predictions, and the hooks
+the training loop calls (the mask discriminator's machinery: sdnet.methods.adversarial).
 
 As in the authors' executors, sub-networks are composed into functional wrapper models, each
 compiled with its own Adam optimiser and trained with `train_on_batch`. A method declares the
@@ -7,10 +7,6 @@ data streams its step consumes and its phases; the loop calls, per run,
 `on_phase_start` (the labelled set of a phase: self-training's pseudo-labels), then per epoch
 `on_epoch_start`, `train_step` per batch, `on_validation_end` (numbers that explain the
 validation curve, logged beside the losses) and `on_epoch_end`.
-
-Keras 3 reads `trainable` when a trainer runs, so the discriminator is frozen before every
-generator-side call and unfrozen before its own (the Keras 2 "compile, then freeze" trick
-alone would freeze it everywhere).
 """
 from __future__ import annotations
 
@@ -99,26 +95,6 @@ def predict(model, inputs, batch_size=32):
     return merged if len(merged) > 1 else merged[0]
 
 
-class MaskPool:
-    """The last `size` generated masks; the discriminator sees a random draw of them (original get_fake)."""
-
-    def __init__(self, size):
-        self.size = size
-        self.masks = None
-
-    def add_and_sample(self, masks, count, rng):
-        self.masks = masks if self.masks is None else np.concatenate([self.masks, masks])
-        self.masks = self.masks[-self.size:]
-        chosen = rng.choice(len(self.masks), size=count, replace=False)
-        return self.masks[chosen]
-
-    def state(self):
-        return {} if self.masks is None else {"pool": self.masks}
-
-    def load_state(self, arrays):
-        self.masks = arrays.get("pool")
-
-
 LABELLED = ("labelled",)
 SEMI_SUPERVISED = ("labelled", "unlabelled", "real_masks", "discriminator_images")
 
@@ -139,8 +115,6 @@ class Method(abc.ABC):
         self.cfg = cfg
         self._networks: dict[str, keras.Model] = {}
         self.trainers: dict[str, keras.Model] = {}
-        self.discriminator: Optional[keras.Model] = None
-        self.pool = MaskPool(cfg.pool_size)
 
     @property
     def networks(self) -> dict[str, keras.Model]:
@@ -153,58 +127,15 @@ class Method(abc.ABC):
             net.jit_compile = jit_compile(self.cfg)
         self._networks = networks
 
-    # -- discriminator freezing -------------------------------------------------------------
-    def _set_discriminator_trainable(self, flag: bool):
-        if self.discriminator is not None:
-            self.discriminator.trainable = flag
+    # -- updates -------------------------------------------------------------------------------
+    def before_update(self, trainer_name):
+        """Called before every update of a wrapper (adversarial methods freeze D_M here)."""
 
-    def _train(self, trainer_name, x, y, discriminator_trainable=False):
-        """One train_on_batch of a wrapper, with the discriminator frozen unless it is D's turn."""
-        self._set_discriminator_trainable(discriminator_trainable)
+    def _train(self, trainer_name, x, y):
+        """One train_on_batch of a wrapper."""
+        self.before_update(trainer_name)
         logs = self.trainers[trainer_name].train_on_batch(x, y, return_dict=True)
         return {k: float(v) for k, v in logs.items()}
-
-    def _train_discriminator(self, real_masks, fake_candidates, rng):
-        """Step 5: D_M on real masks against a pool of the model's masks (`fake_candidates`)."""
-        count = min(len(real_masks), len(fake_candidates))
-        real_masks = real_masks[:count]
-        fake = self.pool.add_and_sample(fake_candidates[:count], count, rng)
-        ones, zeros = np.ones((count, 1), "float32"), np.zeros((count, 1), "float32")
-        logs = self._train("discriminator", [real_masks, fake], [ones, zeros],
-                           discriminator_trainable=True)
-        return {"dis_M": logs["loss"]}
-
-    def _discriminator_trainer(self, discriminator):
-        """Step 5's wrapper: D_M(real) against 1 and D_M(fake) against 0, with its own Adam."""
-        cfg = self.cfg
-        real = keras.Input(cfg.input_shape[:2] + (cfg.num_masks,))
-        fake = keras.Input(cfg.input_shape[:2] + (cfg.num_masks,))
-        trainer = keras.Model([real, fake], [named(discriminator(real), "real"),
-                                             named(discriminator(fake), "fake")],
-                              name="discriminator_trainer")
-        return compile_trainer(trainer, cfg, ["mse", "mse"])
-
-    def unlabelled_half(self, batch: Batch, rng, unsupervised_updates) -> list:
-        """The unlabelled half of a step: `unsupervised_updates()` (a list of loss dicts), then
-        D_M's update on the fake masks `cfg.fake_masks` chooses, taken before the unsupervised
-        updates when they are those updates' own outputs."""
-        train_discriminator = batch.real_masks is not None and self.cfg.train_discriminator
-        fakes = self.fake_masks(batch) if train_discriminator and self.cfg.fake_masks == "unsupervised" else None
-        losses = unsupervised_updates()
-        if train_discriminator:
-            fakes = self.fake_masks(batch) if fakes is None else fakes
-            losses.append(self._train_discriminator(batch.real_masks, fakes, rng))
-        return losses
-
-    def fake_masks(self, batch: Batch):
-        """The masks D_M is shown as fake (`cfg.fake_masks`). "unsupervised" must be called before
-        the unsupervised update, so that they are that update's own forward pass."""
-        if self.cfg.fake_masks == "unsupervised":
-            return self.training_mode_masks(batch.unlabelled)
-        images = batch.discriminator_images[: len(batch.real_masks)]
-        if self.cfg.fake_masks == "predicted_training_bn":
-            return self.training_mode_masks(images)
-        return self.predict_masks(images, batch_size=len(images))
 
     # -- predictions ---------------------------------------------------------------------------
     @abc.abstractmethod
@@ -239,11 +170,9 @@ class Method(abc.ABC):
 
     def diagnostics(self, data, structures) -> dict:
         """Per-epoch numbers that explain a validation curve: predicted / true area of each
-        structure on `data`; the validation Dice again with training-mode batch norm (the
+        structure on `data`, and the validation Dice again with training-mode batch norm (the
         statistics of each batch, as the updates see them: far above the logged validation
-        Dice when the moving statistics do not describe the images); and, with a mask
-        discriminator, its mean score of true and of predicted masks (LSGAN targets: real 1,
-        fake 0)."""
+        Dice when the moving statistics do not describe the images)."""
         from sdnet.evaluation import slice_dice
 
         predicted = self.segment(data.images)
@@ -252,9 +181,6 @@ class Method(abc.ABC):
         for c, name in enumerate(structures):
             truth = float(data.masks[..., c].sum())
             out[f"area_ratio_{name}"] = float(np.round(predicted[..., c]).sum()) / max(truth, 1.0)
-        if self.discriminator is not None:
-            out["D_real"] = float(np.mean(predict(self.discriminator, data.masks)))
-            out["D_fake"] = float(np.mean(predict(self.discriminator, predicted)))
         return out
 
     def segment(self, images, batch_size=32):
@@ -292,10 +218,13 @@ class Method(abc.ABC):
     def build_optimizers(self):
         """Create every optimiser's moments now, so a checkpoint can be restored before step one."""
         for name, trainer in self.trainers.items():
-            self._set_discriminator_trainable(name == "discriminator")
+            self.before_update(name)
             if not trainer.optimizer.built:
                 trainer.optimizer.build(trainer.trainable_variables)
-        self._set_discriminator_trainable(True)
+        self.after_building_optimizers()
+
+    def after_building_optimizers(self):
+        """Adversarial methods unfreeze D_M here."""
 
     def state_variables(self):
         """All variables a resumed run needs, in a fixed order: weights, BN statistics, seed
@@ -312,9 +241,7 @@ class Method(abc.ABC):
         return ordered
 
     def get_state(self) -> dict:
-        arrays = {f"v{i:04d}": keras.ops.convert_to_numpy(v) for i, v in enumerate(self.state_variables())}
-        arrays.update({f"pool_{k}": a for k, a in self.pool.state().items()})
-        return arrays
+        return {f"v{i:04d}": keras.ops.convert_to_numpy(v) for i, v in enumerate(self.state_variables())}
 
     def set_state(self, arrays: dict):
         variables = self.state_variables()
@@ -327,7 +254,6 @@ class Method(abc.ABC):
                 raise ValueError(f"checkpoint variable {key} has shape {arrays[key].shape}, "
                                  f"model variable {v.path} has {tuple(v.shape)}")
             v.assign(arrays[key])
-        self.pool.load_state({k[5:]: a for k, a in arrays.items() if k.startswith("pool_")})
 
     def optimizer_iterations(self) -> dict:
         return {name: int(keras.ops.convert_to_numpy(t.optimizer.iterations))

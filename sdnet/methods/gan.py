@@ -7,7 +7,8 @@ import numpy as np
 import keras
 
 from sdnet.config import SDNetConfig
-from sdnet.methods.base import SEMI_SUPERVISED, Batch, Method, compile_trainer, dtype_policy, named, predict
+from sdnet.methods.adversarial import AdversarialMethod
+from sdnet.methods.base import SEMI_SUPERVISED, Batch, compile_trainer, dtype_policy, named, predict
 from sdnet.methods.registry import register
 from sdnet.nn import networks
 from sdnet.nn.layers import ChannelSlice
@@ -15,7 +16,7 @@ from sdnet.nn.losses import dice_loss
 
 
 @register
-class GAN(Method):
+class GAN(AdversarialMethod):
     name = "gan"
     streams = SEMI_SUPERVISED
     uses_unlabelled_pool = True

@@ -1,7 +1,7 @@
 """The pool of generated masks D_M draws its fakes from (the original's get_fake)."""
 import numpy as np
 
-from sdnet.methods.base import MaskPool
+from sdnet.methods.adversarial import MaskPool
 
 
 def test_pool_keeps_the_last_masks_and_draws_without_replacement(rng):
