@@ -164,6 +164,45 @@ def cmd_volumes(args):
     (and RV's) EDV, ESV, SV, EF and the LV mass (with the ED frame alone, the LV mass)."""
     from sdnet.cardiac import cardiac_function, structure_volumes
 
+    files = volumes_inputs(args)
+    model, codes = volumes_model_and_codes(args)
+    volumes = {}
+
+    def work(path):
+        if model is not None:
+            scan = read_scan(path)
+            if scan.volume.ndim != 3:
+                raise ValueError(f"{path}: volumes need 3-D frames (split the 4-D series, or segment it first)")
+            labels, zooms = model.segment_scan(scan.volume, scan.zooms, source=path), scan.zooms
+        else:
+            from sdnet.data.nifti import load_label_map
+
+            labels, zooms = load_label_map(path)
+            if labels.ndim != 3:
+                raise ValueError(f"{path}: volumes need 3-D label maps, got shape {labels.shape}")
+        if len(zooms) < 3 or zooms[2] <= 0:
+            raise ValueError(f"{path}: no slice thickness in the header (zooms {zooms})")
+        volumes[path] = structure_volumes(labels, zooms, codes)
+
+    failed = for_each(files, work, "measuring")
+    if not volumes:
+        print(f"error: no file could be measured; {args.out} not written", file=sys.stderr)
+        return max(failed, 1)
+    label_map = ",".join(f"{k}={v}" for k, v in codes.items())
+    for name, code in codes.items():
+        if not any(v[name] for v in volumes.values()):
+            print(f"warning: {name} (label {code}) is empty in every "
+                  f"{'segmentation' if model else 'label map'}: are the label values right? "
+                  f"({'the model' if model else '--label-map'}: {label_map})", file=sys.stderr)
+    rows = [{**row, "label_map": label_map} for row in volume_rows(volumes, args.ed, args.es, cardiac_function)]
+    write_csv(args.out, rows)
+    print(f"wrote {len(rows)} row(s) to {args.out}")
+    return failed
+
+
+def volumes_inputs(args) -> list:
+    """The files to measure, every flag and the output checked first: nothing is read or written
+    before a usage error is reported."""
     if bool(args.model) == bool(args.masks):
         raise ValueError("give either --model with --input scans, or --masks label maps")
     if args.es and not args.ed:
@@ -182,6 +221,13 @@ def cmd_volumes(args):
     check_writable_file(args.out, "--out CSV", inputs=files)
     if os.path.exists(args.out) and not is_volumes_csv(args.out):
         raise ValueError(f"--out {args.out}: exists and is not a volumes CSV of this command; not overwritten")
+    return files
+
+
+def volumes_model_and_codes(args):
+    """(the model or None, {structure: label code} to measure): the model's codes or the label
+    map's, narrowed to --structures (default: all of them)."""
+    model = None
     if args.model:
         from sdnet.inference import load_model
 
@@ -194,41 +240,7 @@ def cmd_volumes(args):
     if missing:
         raise ValueError(f"the {'model' if args.model else '--label-map'} has structures {sorted(codes)}; "
                          f"{missing} asked for by --structures are not among them")
-    codes = {s: codes[s] for s in structures}
-    volumes = {}
-
-    def work(path):
-        if args.model:
-            scan = read_scan(path)
-            if scan.volume.ndim != 3:
-                raise ValueError(f"{path}: volumes need 3-D frames (split the 4-D series, or segment it first)")
-            labels = model.segment_scan(scan.volume, scan.zooms, source=path)
-            zooms = scan.zooms
-        else:
-            from sdnet.data.nifti import load_label_map
-
-            labels, zooms = load_label_map(path)
-            if labels.ndim != 3:
-                raise ValueError(f"{path}: volumes need 3-D label maps, got shape {labels.shape}")
-        if len(zooms) < 3 or zooms[2] <= 0:
-            raise ValueError(f"{path}: no slice thickness in the header (zooms {zooms})")
-        volumes[path] = structure_volumes(labels, zooms, codes)
-
-    failed = for_each(files, work, "measuring")
-    if not volumes:
-        print(f"error: no file could be measured; {args.out} not written", file=sys.stderr)
-        return max(failed, 1)
-    for name, code in codes.items():
-        if not any(v[name] for v in volumes.values()):
-            print(f"warning: {name} (label {code}) is empty in every "
-                  f"{'segmentation' if args.model else 'label map'}: are the label values right? "
-                  f"({'the model' if args.model else '--label-map'}: "
-                  f"{','.join(f'{k}={v}' for k, v in codes.items())})", file=sys.stderr)
-    label_map = ",".join(f"{k}={v}" for k, v in codes.items())
-    rows = [{**row, "label_map": label_map} for row in volume_rows(volumes, args.ed, args.es, cardiac_function)]
-    write_csv(args.out, rows)
-    print(f"wrote {len(rows)} row(s) to {args.out}")
-    return failed
+    return model, {s: codes[s] for s in structures}
 
 
 def is_volumes_csv(path) -> bool:
