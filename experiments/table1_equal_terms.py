@@ -47,6 +47,7 @@ TABLE1_EQUAL_TERMS = Experiment(
     splits=(0,),
     seeds=(1, 2, 3),
     overrides={"batches_per_epoch": 100},
+    quick_overrides={"batches_per_epoch": 25},      # the quick preset's own budget: a pipeline check
     variants=VARIANTS,
     variant_methods={f"{name}_lr{rate:g}": methods for name, (_, methods) in SETTINGS.items() for rate in RATES},
     quick_methods=("unet", "sdnet"),
