@@ -6,6 +6,7 @@
     sdnet synthesize --model MODEL_DIR --anatomy A.nii.gz --modality B.nii.gz --out C.nii.gz
     sdnet export     RUN_DIR MODEL_DIR
     sdnet sweep      EXPERIMENT [its flags] --executor local|ray|slurm --out DIR   (see sdnet sweep --help)
+    sdnet compare    OUT --a METHOD:WEIGHTS --b METHOD:WEIGHTS --fraction F     (and curves, batchnorm)
 
 MODEL_DIR is a finished run folder (results/<experiment>/runs/...) or an exported one. Outputs
 lie on each input's grid with its affine and header. A folder of inputs is processed file by
@@ -423,7 +424,34 @@ def build_parser():
 
     sub.add_parser("sweep", add_help=False, help="every run of an experiment's grid on local GPUs, Ray or SLURM "
                                                  "(sdnet sweep --help)")
+    sub.add_parser("compare", add_help=False, help="two methods of an output folder, paired per test patient "
+                                                   "(sdnet compare --help)")
+    sub.add_parser("curves", add_help=False, help="training curves of runs side by side (sdnet curves --help)")
+    sub.add_parser("batchnorm", add_help=False, help="saved weights scored with each kind of batch-norm "
+                                                     "statistics (sdnet batchnorm --help)")
     return p
+
+
+# the analysis tools of sdnet.reporting, reachable here too: `sdnet compare ...` is
+# `python -m sdnet.reporting.compare ...`, with the same one-line errors as every subcommand
+TOOLS = {"compare": "sdnet.reporting.compare", "curves": "sdnet.reporting.curves",
+         "batchnorm": "sdnet.reporting.batchnorm"}
+
+
+def run_tool(name, argv) -> int:
+    import importlib
+
+    from sdnet.data import DataError
+
+    try:
+        status = importlib.import_module(TOOLS[name]).main(argv)
+    except (ValueError, DataError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"error: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    return status or 0
 
 
 def main(argv=None):
@@ -432,6 +460,8 @@ def main(argv=None):
         from sdnet.sweep.cli import main as sweep_main
 
         return sweep_main(argv[1:])
+    if argv[:1] and argv[0] in TOOLS:
+        return run_tool(argv[0], argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     from sdnet.data import DataError

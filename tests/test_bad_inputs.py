@@ -91,6 +91,11 @@ CASES = [  # (case, argv, exit status, what the one-line message names)
     ("export an unfinished run", ["export", "{unfinished}", "{out}"], 2, "not finished"),
     ("export into a file", ["export", "{model}", "{file}"], 2, "is a file"),
     ("export into a folder with files", ["export", "{model}", "{scans}"], 2, "not empty"),
+    ("compare a folder that is not there", ["compare", "{out}", "--a", "sdnet:last", "--b", "unet:last",
+                                            "--fraction", "1"], 2, "folder not found"),
+    ("compare a run folder", ["compare", "{model}", "--a", "sdnet:last", "--b", "unet:last", "--fraction", "1"],
+     2, "no finished runs"),
+    ("curves of a folder without runs", ["curves", "--runs", "a={scans}"], 2, "no training_log.csv"),
 ]
 
 
