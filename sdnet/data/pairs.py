@@ -17,7 +17,7 @@ from sdnet.data.base import DataSource, Loader
 from sdnet.data.cache import cache_key, default_cache_dir, load_cached, save_cached
 from sdnet.data.dataset import Data
 from sdnet.data.errors import DataError
-from sdnet.data.nifti import MASK_SUFFIXES, is_mask_name
+from sdnet.data.nifti import MASK_SUFFIXES, NIFTI as NIFTI_NAME, is_mask_name
 from sdnet.data.preprocess import compact_labels, labels_to_channels, preprocess_pair
 
 
@@ -188,9 +188,6 @@ LAYOUTS = ("a folder of <name>.nii.gz images with <name><suffix>.nii.gz label ma
 
 def nifti_files(folder) -> list:
     return sorted(f for f in os.listdir(folder) if NIFTI_NAME.search(f))
-
-
-NIFTI_NAME = re.compile(r"\.nii(\.gz)?$")
 
 
 def choose_mask_suffix(root, names, mask_suffix=None) -> str:
