@@ -76,7 +76,7 @@ def timed(function, steps):
 def bench(preset, precision, steps, overrides):
     import keras
     from sdnet.config import get_preset, parse_overrides
-    from sdnet.methods import Batch
+    from sdnet.methods.base import Batch
     from sdnet.methods.sdnet import SDNet
 
     cfg = get_preset(preset, precision=precision, **parse_overrides(overrides))

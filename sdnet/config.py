@@ -1,8 +1,10 @@
 """Run configuration: the paper's settings as defaults, plus named presets.
 
-Every number that the original code kept in `configuration/*.py` lives here, so a change of
+Every number that the original code kept in `configuration/*.py` is a setting, so a change of
 loss weight, factor size, rounding or which updates run is a configuration change, never a
-code edit.
+code edit. The settings every method shares are the fields of `SDNetConfig`; a method's own
+are declared with its entry in `sdnet.methods.registry` (Keras-free, so that `--set` is checked
+before a backend is chosen) and read the same way.
 """
 from __future__ import annotations
 
@@ -10,16 +12,18 @@ import dataclasses
 import difflib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Field of view of the original preprocessing: 224 pixels of 1.37 mm.
 PAPER_IMAGE_SIZE = 224
 PAPER_SPACING_MM = 1.37
-FAKE_MASKS = ("predicted", "unsupervised", "predicted_training_bn")
 
 
-@dataclass
+@dataclass(eq=False)
 class SDNetConfig:
+    """The settings every method shares; a method's own settings (its loss weights, its
+    networks' widths, D_M's machinery) are declared in its entry of `sdnet.methods.registry` and
+    read like fields (`cfg.w_kl`)."""
     # data
     image_size: int = PAPER_IMAGE_SIZE
     num_masks: int = 3              # L: labelled structures (MYO, LV, RV for ACDC)
@@ -32,25 +36,9 @@ class SDNetConfig:
     # Table 3: labelled fraction per modality tag, "MR=1,CT=0.125" (each of that modality's
     # training subjects; a tag left out or at 0 is not trained on); "" = the run's fraction of all
     modality_fractions: str = ""
-    discriminator_masks: str = "all"  # D_M's real masks: "all" training subjects (original) or
-                                    # "disjoint": subjects whose images are never in the unlabelled pool
-    # factors
-    anatomy_channels: int = 8       # C
-    num_z: int = 8                  # nz
-    rounding: bool = True           # straight-through binarisation of s (Fig 3b ablation: False)
     # network widths
     filters: int = 64               # F, anatomy encoder / U-Net base filters
     unet_downsample: int = 4
-    segmentor_filters: int = 64
-    modality_filters: int = 16
-    discriminator_filters: int = 64
-    spectral: str = "penalty"       # "penalty" (original regulariser) or "none"
-    spectral_weight: float = 10.0
-    # D_M's fake masks: "predicted" = a separate inference-mode prediction of other images (the
-    # original executor); "unsupervised" = the unsupervised update's own segmentor outputs
-    # (training-mode batch norm, the unlabelled batch); "predicted_training_bn" = the separate
-    # images, in training-mode batch norm
-    fake_masks: str = "predicted"
     # the batch-norm statistics that validation, the test scores and every inference-mode
     # prediction use: "moving" = the moving averages of training (the original); "recomputed" =
     # before each validation, the segmentation path's statistics recomputed from the training
@@ -60,25 +48,13 @@ class SDNetConfig:
     # subset and, if it has one, its unlabelled pool); "split" = every training image of the run's
     # split, labelled or not, the same for every method (the equal-terms protocol of Table 1)
     batchnorm_images: str = "method"
-    # loss weights (paper section 4.2, original sdnet_config_acdc.py)
-    w_kl: float = 0.01
+    # loss weight of the segmentation (paper section 4.2, original sdnet_config_acdc.py)
     w_segmentation: float = 10.0
-    w_adversarial: float = 10.0
-    w_reconstruction: float = 1.0
-    w_z_reconstruction: float = 1.0
-    # Section 5.2 (method sdnet_lvv only): weight of the area regression, the mean absolute error
-    # of the per-slice pixel count of `area_structure` divided by the image's pixel count (the
-    # paper gives neither; 0 fine-tunes without it, the control)
-    w_area: float = 1.0
-    area_structure: str = "LV"
     # optimisation
     learning_rate: float = 1e-4
     decay: float = 1e-4             # Keras 2 rule lr / (1 + decay * iterations)
     beta_1: float = 0.5
-    unet_beta_1: float = 0.5        # U-Net and self-training: SDNet's Adam (paper 4.3); 0.9 is the
-                                    # released U-Net executor's default, code that could not run
     batch_size: int = 4
-    pool_size: int = 50
     short_last_batch: bool = True   # Keras 2 iterators: the last batch of a pass may be short
     epochs: int = 500
     patience: int = 100
@@ -87,12 +63,6 @@ class SDNetConfig:
                                     # N for every method, the epochs shared by a method's phases (the quick
                                     # and tiny presets: every method gets the same number of labelled batches)
     test_weights: str = "last"      # "last" (the original) or "best" validation
-    self_train_rounds: int = 1
-    # which of the five updates run (steps 1-2 need labels, 3-5 unlabelled images)
-    train_supervised: bool = True
-    train_unsupervised: bool = True
-    train_z_regressor: bool = True
-    train_discriminator: bool = True
     precision: str = "float32"      # or "mixed_bfloat16"
     run_eagerly: bool = False       # no graph compilation: slower steps, no 20-60 s compile per trainer
     xla: bool = True                # TensorFlow: XLA-compile trainers and predictions (Keras' "auto"
@@ -101,6 +71,20 @@ class SDNetConfig:
                                     # off, reruns and resumed runs are bit-identical. JAX always
                                     # compiles with XLA; PyTorch runs eagerly.
     seed: int = 1
+    # the methods' own settings that differ from their declared defaults (`replace` sets them)
+    method_values: dict = field(default_factory=dict, repr=False)
+
+    def __getattr__(self, name):
+        """A method's own setting: its value, or the default its registry entry declares."""
+        if name in METHOD_SETTINGS:
+            return self.__dict__.get("method_values", {}).get(name, METHOD_SETTINGS[name].default)
+        raise AttributeError(f"{type(self).__name__} has no setting {name!r}")
+
+    def __eq__(self, other):
+        return isinstance(other, SDNetConfig) and self.to_dict() == other.to_dict()
+
+    def __repr__(self):
+        return f"SDNetConfig({', '.join(f'{k}={v!r}' for k, v in self.to_dict().items())})"
 
     @property
     def input_shape(self):
@@ -112,13 +96,17 @@ class SDNetConfig:
         return PAPER_SPACING_MM * PAPER_IMAGE_SIZE / self.image_size
 
     def replace(self, **changes) -> "SDNetConfig":
-        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        unknown = set(changes) - set(setting_types())
         if unknown:
             raise ValueError(f"unknown configuration keys: {sorted(unknown)}")
-        return dataclasses.replace(self, **changes)
+        shared = {k: v for k, v in changes.items() if k in SHARED_FIELDS}
+        own = {k: v for k, v in changes.items() if k in METHOD_SETTINGS}
+        return dataclasses.replace(self, **shared, method_values={**self.method_values, **own})
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """Every setting, the methods' own included, flat: what experiment.json and run.json record."""
+        return {**{name: getattr(self, name) for name in SHARED_FIELDS},
+                **{name: getattr(self, name) for name in METHOD_SETTINGS}}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
@@ -129,11 +117,11 @@ class SDNetConfig:
 
     def validate(self):
         """Every field within its range and choices; ValueError naming the field otherwise."""
-        for name, (low, high) in RANGES.items():
+        for name, (low, high) in ranges().items():
             value = getattr(self, name)
             if not low <= value <= high:
                 raise ValueError(f"{name}={value!r} is outside its range [{low}, {high}]")
-        for name, allowed in CHOICES.items():
+        for name, allowed in choices().items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name}={getattr(self, name)!r} is not one of {list(allowed)}")
         parse_modality_fractions(self.modality_fractions)
@@ -147,29 +135,67 @@ class SDNetConfig:
 
 
 INF = float("inf")
-RANGES = {  # numeric fields: [low, high]
+RANGES = {  # numeric shared fields: [low, high]
     "image_size": (32, 4096), "num_masks": (1, 256), "rotation_range": (0, 180), "max_unlabelled": (1, INF),
-    "anatomy_channels": (1, 256), "num_z": (1, 4096), "filters": (1, 4096), "unet_downsample": (1, 8),
-    "segmentor_filters": (1, 4096), "modality_filters": (1, 4096), "discriminator_filters": (1, 4096),
-    "spectral_weight": (0, INF), "w_kl": (0, INF), "w_segmentation": (0, INF), "w_adversarial": (0, INF),
-    "w_reconstruction": (0, INF), "w_z_reconstruction": (0, INF), "w_area": (0, INF), "learning_rate": (1e-12, 10),
-    "decay": (0, INF), "beta_1": (0, 0.999999), "unet_beta_1": (0, 0.999999), "batch_size": (1, 65536),
-    "pool_size": (1, INF), "epochs": (1, INF), "patience": (1, INF), "min_delta": (0, 1),
-    "batches_per_epoch": (0, INF), "self_train_rounds": (0, 100), "seed": (0, 2 ** 32 - 1),
+    "filters": (1, 4096), "unet_downsample": (1, 8), "w_segmentation": (0, INF), "learning_rate": (1e-12, 10),
+    "decay": (0, INF), "beta_1": (0, 0.999999), "batch_size": (1, 65536), "epochs": (1, INF),
+    "patience": (1, INF), "min_delta": (0, 1), "batches_per_epoch": (0, INF), "seed": (0, 2 ** 32 - 1),
 }
 CHOICES = {
-    "discriminator_masks": ("all", "disjoint"), "mask_interpolation": ("bilinear", "nearest"),
-    "spectral": ("penalty", "none"), "fake_masks": FAKE_MASKS, "test_weights": ("last", "best"),
+    "mask_interpolation": ("bilinear", "nearest"), "test_weights": ("last", "best"),
     "batchnorm_statistics": ("moving", "recomputed"), "batchnorm_images": ("method", "split"),
     "precision": ("float32", "mixed_bfloat16", "mixed_float16"),
 }
 DERIVED = {"num_masks": "it is the number of structures of the data set"}
 TRUE, FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+SHARED_FIELDS = tuple(f.name for f in dataclasses.fields(SDNetConfig) if f.name != "method_values")
 
 
+@dataclass(frozen=True)
+class Setting:
+    """A method's own setting, declared in its registry entry: default, range or choices, and
+    what it means (shown by `--set` errors and docs)."""
+    default: object
+    low: float = None
+    high: float = None
+    choices: tuple = None
+    help: str = ""
+
+
+# name -> Setting, filled by sdnet.methods.registry when `sdnet` is imported (before any config
+# is read); a name is declared once, by the method (or the family of methods) it belongs to
+METHOD_SETTINGS: dict = {}
+
+
+def declare_method_settings(settings: dict):
+    """Make a method's own settings configurable (`--set`, presets, experiment.json)."""
+    for name, setting in settings.items():
+        if name in SHARED_FIELDS:
+            raise ValueError(f"setting {name!r} is a shared field of SDNetConfig; a method cannot redeclare it")
+        if METHOD_SETTINGS.get(name, setting) != setting:
+            raise ValueError(f"setting {name!r} declared twice with different defaults or ranges")
+        METHOD_SETTINGS[name] = setting
+
+
+def setting_types() -> dict:
+    """{name: type name} of every setting, shared and methods' own."""
+    shared = {f.name: getattr(f.type, "__name__", f.type) for f in dataclasses.fields(SDNetConfig)
+              if f.name != "method_values"}
+    return {**shared, **{name: type(s.default).__name__ for name, s in METHOD_SETTINGS.items()}}
+
+
+def ranges() -> dict:
+    return {**RANGES, **{name: (s.low, s.high) for name, s in METHOD_SETTINGS.items() if s.low is not None}}
+
+
+def choices() -> dict:
+    return {**CHOICES, **{name: s.choices for name, s in METHOD_SETTINGS.items() if s.choices is not None}}
+
+
+# Presets: changes to the defaults (the paper's), applied by `get_preset`.
 PRESETS = {
     # The authors' exact settings (for a GPU).
-    "paper": SDNetConfig(),
+    "paper": {},
     # Small images, few filters and epochs: a 2-core CPU finishes a run in one to two minutes.
     # Every method gets 6 x 25 labelled batches (self-training's two phases share the six
     # epochs), so that methods, not training lengths, are compared. A 10x learning rate (no
@@ -178,29 +204,29 @@ PRESETS = {
     # saves per step. Batch-norm statistics recomputed before each validation: after 150 steps
     # the moving averages (momentum 0.99) still hold 22 % of their initial values, and scored
     # with them a U-Net that had learnt the phantom's structures scored 1 % (docs/FIDELITY.md).
-    "quick": SDNetConfig(image_size=64, filters=8, segmentor_filters=16, discriminator_filters=8,
-                         epochs=6, patience=6, batches_per_epoch=25, max_unlabelled=300,
-                         learning_rate=1e-3, decay=0.0, short_last_batch=False, xla=False,
-                         batchnorm_statistics="recomputed"),
+    "quick": dict(image_size=64, filters=8, segmentor_filters=16, discriminator_filters=8,
+                  epochs=6, patience=6, batches_per_epoch=25, max_unlabelled=300,
+                  learning_rate=1e-3, decay=0.0, short_last_batch=False, xla=False,
+                  batchnorm_statistics="recomputed"),
     # Between the two: the smallest size at which the methods learn real ACDC on a 2-core CPU
     # (docs/results/cpu_preset_acdc.md measures it): 128 px of 2.4 mm (the paper's field of view),
     # 16 filters in every network, full passes over the data as the original, early stopping
     # scaled to 40 epochs, a 10x learning rate without decay, statistics recomputed as `quick`.
-    "cpu": SDNetConfig(image_size=128, filters=16, segmentor_filters=16, discriminator_filters=16,
-                       epochs=40, patience=10, learning_rate=1e-3, decay=0.0, xla=False,
-                       batchnorm_statistics="recomputed"),
+    "cpu": dict(image_size=128, filters=16, segmentor_filters=16, discriminator_filters=16,
+                epochs=40, patience=10, learning_rate=1e-3, decay=0.0, xla=False,
+                batchnorm_statistics="recomputed"),
     # Unit tests: the smallest model that still has every layer.
-    "tiny": SDNetConfig(image_size=32, filters=4, segmentor_filters=8, modality_filters=4,
-                        discriminator_filters=4, epochs=2, patience=2, batches_per_epoch=3,
-                        max_unlabelled=40, batch_size=2, pool_size=8, run_eagerly=True,
-                        short_last_batch=False, xla=False),
+    "tiny": dict(image_size=32, filters=4, segmentor_filters=8, modality_filters=4,
+                 discriminator_filters=4, epochs=2, patience=2, batches_per_epoch=3,
+                 max_unlabelled=40, batch_size=2, pool_size=8, run_eagerly=True,
+                 short_last_batch=False, xla=False),
 }
 
 
 def parse_overrides(items) -> dict:
     """`KEY=VALUE` strings (the `--set` flag) -> {key: value of the field's type}, checked against
     the field's type, range and choices before anything is read or written."""
-    fields = {f.name: f.type for f in dataclasses.fields(SDNetConfig)}
+    fields = setting_types()
     overrides = {}
     for item in items:
         if "=" not in item:
@@ -259,4 +285,4 @@ def parse_modality_fractions(text: str) -> dict:
 def get_preset(name: str, **overrides) -> SDNetConfig:
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
-    return PRESETS[name].replace(**overrides).validate()
+    return SDNetConfig().replace(**PRESETS[name]).replace(**overrides).validate()

@@ -4,7 +4,8 @@ A stream walks a fresh permutation of its arrays every epoch, as Keras 2's Numpy
 did (the last batch of a pass may be short), and applies one random rotation per sample to
 all of the sample's arrays. With `full_batches` the last batch of a pass is completed from the
 next permutation instead (no new batch shape, so no retracing of the compiled steps).
-Its state (generator, permutation, position) goes into checkpoints.
+Its state (generator, permutation, position) goes into checkpoints; `names` say what each
+array is (the training loop's Batch fields).
 """
 import numpy as np
 
@@ -12,8 +13,9 @@ from sdnet.data.augment import Rotation
 
 
 class ArrayStream:
-    def __init__(self, arrays, batch_size, seed, augment: Rotation = None, full_batches=False):
+    def __init__(self, arrays, batch_size, seed, augment: Rotation = None, full_batches=False, names=None):
         self.arrays = tuple(arrays)
+        self.names = tuple(names) if names is not None else tuple(f"array{i}" for i in range(len(self.arrays)))
         n = len(self.arrays[0])
         if n == 0:
             raise ValueError("cannot stream an empty array")

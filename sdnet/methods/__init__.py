@@ -1,7 +1,6 @@
 """Training methods: SDNet, its LV-volume multi-task variant and the baselines of Tables 1-2, by name
-(`build_method`)."""
-from sdnet.methods.base import Batch, Method
-from sdnet.methods.registry import METHODS, build_method, register
-from sdnet.methods import gan, sdnet, sdnet_lvv, selftrain, unet  # noqa: F401  (each registers itself)
+(`build_method`). Importing the package loads no backend: a method's module is imported when it is
+first built (sdnet.methods.registry)."""
+from sdnet.methods.registry import METHODS, build_method, display_name
 
-__all__ = ["Batch", "Method", "METHODS", "build_method", "register"]
+__all__ = ["METHODS", "build_method", "display_name"]

@@ -13,7 +13,8 @@ from __future__ import annotations
 import abc
 import contextlib
 from dataclasses import dataclass
-from typing import Optional
+from types import SimpleNamespace
+from typing import Callable, Optional
 
 import numpy as np
 import keras
@@ -23,16 +24,51 @@ from sdnet.config import SDNetConfig
 from sdnet.nn.precise_bn import TrainingModeForward
 
 
-@dataclass
-class Batch:
-    """What one training step consumes; a missing stream is None and its updates are skipped."""
-    images: Optional[np.ndarray] = None          # labelled images (B, H, W, 1)
-    masks: Optional[np.ndarray] = None           # their masks (B, H, W, L)
-    unlabelled: Optional[np.ndarray] = None      # unlabelled images
-    real_masks: Optional[np.ndarray] = None      # masks for the discriminator's "real" side
-    discriminator_images: Optional[np.ndarray] = None  # images whose predicted masks are "fake"
-    area_images: Optional[np.ndarray] = None     # images of every training subject (Section 5.2)
-    area_masks: Optional[np.ndarray] = None      # their masks, whose per-slice areas are the targets
+class Batch(SimpleNamespace):
+    """What one training step consumes, by the Batch fields of the method's streams: images and
+    masks (labelled), unlabelled, real_masks, discriminator_images, and any a method declares
+    (sdnet_lvv: area_images, area_masks). A field no stream filled is None: its updates are skipped."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return None
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A seeded, resumable stream of batches that a method's step reads (sdnet.training.loop
+    makes one per declared stream): the Batch fields it fills, one per array, and where the
+    arrays come from in the run's data (`source(labelled, data)`: None when the run has none)."""
+    name: str
+    fields: tuple
+    source: Callable
+    masks: tuple = ()               # fields holding masks: rotated with `mask_interpolation`
+    pairs: bool = False             # image-mask pairs are rotated whenever `augment` is on; other
+                                    # streams only with `augment_unlabelled` as well
+
+
+def _labelled(labelled, data):
+    return [labelled.images, labelled.masks]
+
+
+def _unlabelled(labelled, data):
+    return None if data.unlabelled is None else [data.unlabelled.images]
+
+
+def _real_masks(labelled, data):
+    return [data.discriminator_masks.masks]
+
+
+def _discriminator_images(labelled, data):
+    return None if data.discriminator_images is None else [data.discriminator_images.images]
+
+
+# The original's four generators
+LABELLED_PAIRS = Stream("labelled", ("images", "masks"), _labelled, masks=("masks",), pairs=True)
+UNLABELLED = Stream("unlabelled", ("unlabelled",), _unlabelled)
+REAL_MASKS = Stream("real_masks", ("real_masks",), _real_masks, masks=("real_masks",))
+DISCRIMINATOR_IMAGES = Stream("discriminator_images", ("discriminator_images",), _discriminator_images)
 
 
 def learning_rate_schedule(cfg: SDNetConfig):
@@ -95,8 +131,8 @@ def predict(model, inputs, batch_size=32):
     return merged if len(merged) > 1 else merged[0]
 
 
-LABELLED = ("labelled",)
-SEMI_SUPERVISED = ("labelled", "unlabelled", "real_masks", "discriminator_images")
+LABELLED = (LABELLED_PAIRS,)
+SEMI_SUPERVISED = (LABELLED_PAIRS, UNLABELLED, REAL_MASKS, DISCRIMINATOR_IMAGES)
 
 
 class Method(abc.ABC):
@@ -108,7 +144,7 @@ class Method(abc.ABC):
     """
 
     name = "method"
-    streams = LABELLED            # the Batch fields `train_step` reads
+    streams = LABELLED            # the streams whose Batch fields `train_step` reads
     uses_unlabelled_pool = False  # whether the run loads unlabelled images at all
 
     def __init__(self, cfg: SDNetConfig):

@@ -9,13 +9,11 @@ import keras
 from sdnet.config import SDNetConfig
 from sdnet.methods.adversarial import AdversarialMethod
 from sdnet.methods.base import SEMI_SUPERVISED, Batch, compile_trainer, dtype_policy, named, predict
-from sdnet.methods.registry import register
 from sdnet.nn import networks
 from sdnet.nn.layers import ChannelSlice
 from sdnet.nn.losses import dice_loss
 
 
-@register
 class GAN(AdversarialMethod):
     name = "gan"
     streams = SEMI_SUPERVISED

@@ -1,16 +1,93 @@
-"""Methods by name: each method module registers its class; experiments name methods."""
+"""Methods by name, and what each owns besides its code: its display name and its own settings.
+
+Kept free of Keras, so that the command lines can check `--methods` and `--set` before a
+backend is chosen; a method's class is imported when it is first built. A new method is its
+module plus one entry here.
+"""
 from __future__ import annotations
 
-METHODS: dict = {}
+import importlib
+from dataclasses import dataclass, field
+
+from sdnet.config import Setting, declare_method_settings
+
+INF = float("inf")
 
 
-def register(cls):
-    """Class decorator: `build_method(cls.name, cfg)` builds it from now on."""
-    METHODS[cls.name] = cls
-    return cls
+@dataclass(frozen=True)
+class MethodEntry:
+    cls: str                    # "module:Class"
+    display_name: str           # in reports and tables
+    settings: dict = field(default_factory=dict)    # name -> Setting: the method's own
+
+    def load(self):
+        module, name = self.cls.split(":")
+        return getattr(importlib.import_module(module), name)
+
+
+# The mask discriminator's settings (SDNet and the GAN, sdnet/methods/adversarial.py)
+ADVERSARIAL = {
+    "discriminator_filters": Setting(64, 1, 4096),
+    "spectral": Setting("penalty", choices=("penalty", "none"),
+                        help='"penalty": the original discriminator\'s regulariser (sdnet.nn.layers.SpectralPenalty)'),
+    "spectral_weight": Setting(10.0, 0, INF),
+    "w_adversarial": Setting(10.0, 0, INF, help="weight of D_M's LSGAN cost in the generator-side update"),
+    "pool_size": Setting(50, 1, INF, help="the last N generated masks, from which D_M's fakes are drawn"),
+    "fake_masks": Setting("predicted", choices=("predicted", "unsupervised", "predicted_training_bn"),
+                          help='D_M\'s fake masks: "predicted" = a separate inference-mode prediction of other '
+                               'images (the original executor); "unsupervised" = the unsupervised update\'s own '
+                               'segmentor outputs (training-mode batch norm, the unlabelled batch); '
+                               '"predicted_training_bn" = the separate images, in training-mode batch norm'),
+    "discriminator_masks": Setting("all", choices=("all", "disjoint"),
+                                   help='D_M\'s real masks: "all" training subjects (original) or "disjoint": '
+                                        'subjects whose images are never in the unlabelled pool'),
+    "train_discriminator": Setting(True, help="step 5, D_M's update (needs unlabelled images)"),
+}
+
+# SDNet's own (paper section 4.2, original sdnet_config_acdc.py)
+SDNET = {
+    **ADVERSARIAL,
+    "anatomy_channels": Setting(8, 1, 256, help="C, channels of the anatomy factor s"),
+    "num_z": Setting(8, 1, 4096, help="nz, size of the modality factor z"),
+    "rounding": Setting(True, help="straight-through binarisation of s (Fig 3b ablation: False)"),
+    "segmentor_filters": Setting(64, 1, 4096),
+    "modality_filters": Setting(16, 1, 4096),
+    "w_kl": Setting(0.01, 0, INF),
+    "w_reconstruction": Setting(1.0, 0, INF),
+    "w_z_reconstruction": Setting(1.0, 0, INF),
+    # which of the five updates run (steps 1-2 need labels, 3-5 unlabelled images)
+    "train_supervised": Setting(True, help="step 1, the supervised update"),
+    "train_unsupervised": Setting(True, help="step 3, the unsupervised update"),
+    "train_z_regressor": Setting(True, help="steps 2 and 4, the z regressor"),
+}
+
+UNET = {
+    "unet_beta_1": Setting(0.5, 0, 0.999999, help="Adam's beta_1: SDNet's (paper 4.3); 0.9 is the released U-Net "
+                                                   "executor's default, code that could not run"),
+}
+
+METHODS = {
+    "unet": MethodEntry("sdnet.methods.unet:UNet", "U-Net", UNET),
+    "selftrain": MethodEntry("sdnet.methods.selftrain:SelfTrain", "self-train",
+                             {**UNET, "self_train_rounds": Setting(1, 0, 100)}),
+    "gan": MethodEntry("sdnet.methods.gan:GAN", "GAN", ADVERSARIAL),
+    "sdnet": MethodEntry("sdnet.methods.sdnet:SDNet", "SDNet", SDNET),
+    # Section 5.2: the area regression's weight (mean absolute error of the per-slice pixel count of
+    # `area_structure`, divided by the image's pixel count; the paper gives neither; 0 fine-tunes
+    # without it, the control)
+    "sdnet_lvv": MethodEntry("sdnet.methods.sdnet_lvv:SDNetVolume", "sdnet_lvv",
+                             {**SDNET, "w_area": Setting(1.0, 0, INF), "area_structure": Setting("LV")}),
+}
+
+for _entry in METHODS.values():
+    declare_method_settings(_entry.settings)
+
+
+def display_name(method: str) -> str:
+    return METHODS[method].display_name if method in METHODS else method
 
 
 def build_method(name: str, cfg):
     if name not in METHODS:
         raise ValueError(f"unknown method {name!r}; choose from {sorted(METHODS)}")
-    return METHODS[name](cfg)
+    return METHODS[name].load()(cfg)

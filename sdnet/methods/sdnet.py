@@ -14,12 +14,10 @@ import keras
 from sdnet.config import SDNetConfig
 from sdnet.methods.adversarial import AdversarialMethod
 from sdnet.methods.base import SEMI_SUPERVISED, Batch, compile_trainer, dtype_policy, named, predict
-from sdnet.methods.registry import register
 from sdnet.nn import networks
 from sdnet.nn.losses import dice_loss, model_output
 
 
-@register
 class SDNet(AdversarialMethod):
     """The Spatial Decomposition Network: anatomy s, modality z, decoder, segmentor, D_M."""
 

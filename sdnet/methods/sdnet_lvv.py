@@ -20,18 +20,24 @@ import numpy as np
 import keras
 
 from sdnet.config import SDNetConfig
-from sdnet.methods.base import SEMI_SUPERVISED, Batch, compile_trainer, dtype_policy, named, predict
-from sdnet.methods.registry import register
+from sdnet.methods.base import SEMI_SUPERVISED, Batch, Stream, compile_trainer, dtype_policy, named, predict
 from sdnet.methods.sdnet import SDNet
 from sdnet.nn import networks
 
 PRETRAINED = "pretrained"       # the run folder's copy of the weights at the end of phase 0
 
 
-@register
+def _every_training_subject(labelled, data):
+    return None if data.training is None else [data.training.images, data.training.masks]
+
+
+# Images of every training subject with their masks, whose per-slice areas are the targets
+AREAS = Stream("areas", ("area_images", "area_masks"), _every_training_subject, masks=("area_masks",), pairs=True)
+
+
 class SDNetVolume(SDNet):
     name = "sdnet_lvv"
-    streams = SEMI_SUPERVISED + ("areas",)
+    streams = SEMI_SUPERVISED + (AREAS,)
 
     def __init__(self, cfg: SDNetConfig):
         super().__init__(cfg)

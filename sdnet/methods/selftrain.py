@@ -8,11 +8,9 @@ import numpy as np
 
 from sdnet.io import atomic_write
 from sdnet.methods.base import predict
-from sdnet.methods.registry import register
 from sdnet.methods.unet import UNet
 
 
-@register
 class SelfTrain(UNet):
     name = "selftrain"
     uses_unlabelled_pool = True     # for pseudo-labels; its step reads labelled batches only

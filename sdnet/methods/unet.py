@@ -5,13 +5,11 @@ import keras
 
 from sdnet.config import SDNetConfig
 from sdnet.methods.base import Batch, Method, compile_trainer, dtype_policy, named, predict
-from sdnet.methods.registry import register
 from sdnet.nn import networks
 from sdnet.nn.layers import ChannelSlice
 from sdnet.nn.losses import dice_loss
 
 
-@register
 class UNet(Method):
     """Trained with the Dice loss alone. The original U-Net baseline compiled Adam with its
     default beta_1 (0.9) and loss weight 1."""

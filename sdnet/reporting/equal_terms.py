@@ -14,7 +14,7 @@ import numpy as np
 
 from sdnet.io import read_json
 from sdnet.reporting.compare import compare
-from sdnet.reporting.published import METHOD_NAMES
+from sdnet.methods.registry import display_name
 from sdnet.training.spec import method_and_variant
 
 VARIANT = re.compile(r"^(?P<setting>.+)_lr(?P<rate>[0-9.e+-]+)$")
@@ -23,7 +23,7 @@ REFERENCE = ("unet", "equal")            # what every row is tested against
 
 
 def row_label(method, setting) -> str:
-    name = METHOD_NAMES.get(method, method)
+    name = display_name(method)
     note = SETTING_NAMES.get(setting, setting)
     if method == "sdnet" and setting == "equal":
         note = "stabilised"

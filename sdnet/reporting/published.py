@@ -8,8 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-METHOD_NAMES = {"unet": "U-Net", "gan": "GAN", "selftrain": "self-train", "sdnet": "SDNet"}
-
 
 @dataclass(frozen=True)
 class PublishedTable:

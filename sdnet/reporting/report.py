@@ -15,7 +15,8 @@ import numpy as np
 
 from sdnet.evaluation import paired_ttest, per_patient_pairs
 from sdnet.io import atomic_write, read_json
-from sdnet.reporting.published import METHOD_NAMES, PublishedTable
+from sdnet.methods.registry import display_name
+from sdnet.reporting.published import PublishedTable
 
 log = logging.getLogger("sdnet")
 
@@ -33,7 +34,7 @@ def collect_results(out) -> list:
 
 def method_label(result_or_spec) -> str:
     spec = result_or_spec.get("spec", result_or_spec)
-    name = METHOD_NAMES.get(spec["method"], spec["method"])
+    name = display_name(spec["method"])
     return f"{name} ({spec['variant']})" if spec.get("variant") else name
 
 
@@ -57,7 +58,7 @@ def pooled_scores(results, protocol="original", weights=None):
     return {key: cell for key, cell in pooled.items() if cell}
 
 
-SDNET = METHOD_NAMES["sdnet"]
+SDNET = display_name("sdnet")
 
 
 def significance(pooled, fraction, column, methods):
@@ -119,7 +120,7 @@ def table_markdown(pooled, methods, fractions, cols, star=True):
 
 def published_markdown(table: PublishedTable, method_keys, fractions, cols, difference_from=None):
     """The published table (or, with `difference_from`, measured minus published)."""
-    lines = _header([METHOD_NAMES.get(m, m) for m in method_keys], cols)
+    lines = _header([display_name(m) for m in method_keys], cols)
     for fraction in fractions:
         cells = []
         for m in method_keys:
@@ -133,7 +134,7 @@ def published_markdown(table: PublishedTable, method_keys, fractions, cols, diff
                     star = "*" if m == "sdnet" and (fraction, c) in table.significant else ""
                     cells.append(f"{mean}±{'?' if std is None else std}{star}")
                 else:
-                    measured = difference_from.get((METHOD_NAMES.get(m, m), fraction), {})
+                    measured = difference_from.get((display_name(m), fraction), {})
                     cells.append(f"{_cell(measured[c])[0] - mean:+.0f}" if c in measured else "–")
         lines.append(f"| {fraction:g} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -244,7 +245,7 @@ def write_report(out, title, results, method_order, fraction_order, published: P
     pub = {}
     if published:
         for m in published_methods:
-            pub[METHOD_NAMES.get(m, m)] = {f: published.cell(f, m)["avg"][0] for f in fractions
+            pub[display_name(m)] = {f: published.cell(f, m)["avg"][0] for f in fractions
                                            if published.cell(f, m) and "avg" in published.cell(f, m)}
     dice_vs_labels(avg, pub, os.path.join(out, "dice_vs_labels.png"))
     return measured

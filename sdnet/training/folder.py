@@ -19,7 +19,6 @@ import datetime
 import logging
 import os
 import shutil
-from dataclasses import asdict
 
 from sdnet.config import SDNetConfig
 from sdnet.data.base import resolved_root
@@ -47,7 +46,7 @@ def identity(description: dict) -> dict:
 def with_new_fields(config: dict) -> dict:
     """A recorded configuration completed with the fields added to SDNetConfig since it was
     recorded: their defaults keep the old behaviour, so an old run or output folder still matches."""
-    return {**asdict(SDNetConfig()), **config}
+    return {**SDNetConfig().to_dict(), **config}
 
 
 def differing_keys(a: dict, b: dict, prefix="") -> list:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -29,46 +30,42 @@ from sdnet.training.logs import TrainingLog
 
 log = logging.getLogger("sdnet")
 
-# Stream seeds are drawn in this order whatever a method reads, so a stream's draws do not
-# depend on which other streams exist.
-STREAM_ORDER = ("labelled", "unlabelled", "real_masks", "discriminator_images", "areas")
-PAIRED = {"labelled": ("images", "masks"), "areas": ("area_images", "area_masks")}   # Batch fields of two-array streams
+# Seeds of the streams of sdnet 0.2, drawn in this order whatever a method reads, so that a
+# stream's draws do not depend on which other streams exist; a stream declared since is seeded
+# from its name.
+SEEDED_IN_ORDER = ("labelled", "unlabelled", "real_masks", "discriminator_images", "areas")
 STEPS_TIMED = 3          # steps after the first (compilation) that project a run's duration
 
 
+def stream_seed(seed: int, name: str) -> int:
+    if name in SEEDED_IN_ORDER:
+        return np.random.SeedSequence([seed, 11]).generate_state(len(SEEDED_IN_ORDER))[SEEDED_IN_ORDER.index(name)]
+    return np.random.SeedSequence([seed, 11, zlib.crc32(name.encode())]).generate_state(1)[0]
+
+
 def make_streams(method: Method, labelled, data: TrainingData, cfg: SDNetConfig) -> dict:
-    """One seeded, resumable stream per Batch field the method reads (the original's four
-    generators, and the area pairs of Section 5.2); rotation of everything but the image-mask
-    pairs follows `augment_unlabelled`."""
+    """One seeded, resumable stream per stream the method declares (the original's four
+    generators; sdnet_lvv's area pairs), skipping those the run has no data for (its Batch
+    fields stay None). Rotation of everything but image-mask pairs follows `augment_unlabelled`."""
     mask_order = 1 if cfg.mask_interpolation == "bilinear" else 0
-    seeds = dict(zip(STREAM_ORDER, np.random.SeedSequence([data.seed, 11]).generate_state(len(STREAM_ORDER))))
-    sources = {"labelled": ([labelled.images, labelled.masks], (1, mask_order)),
-               "unlabelled": ([data.unlabelled.images], (1,)) if data.unlabelled is not None else None,
-               "real_masks": ([data.discriminator_masks.masks], (mask_order,)),
-               "discriminator_images": ([data.discriminator_images.images], (1,))
-               if data.discriminator_images is not None else None,
-               "areas": ([data.training.images, data.training.masks], (1, mask_order))
-               if data.training is not None else None}
     streams = {}
-    for name in method.streams:
-        if sources[name] is None:          # e.g. no unlabelled pool loaded: its Batch field stays None
+    for stream in method.streams:
+        arrays = stream.source(labelled, data)
+        if arrays is None:
             continue
-        arrays, orders = sources[name]
-        augment = cfg.augment and (name in PAIRED or cfg.augment_unlabelled)
+        augment = cfg.augment and (stream.pairs or cfg.augment_unlabelled)
+        orders = tuple(mask_order if name in stream.masks else 1 for name in stream.fields)
         rotation = Rotation(cfg.rotation_range, orders) if augment else None
-        streams[name] = ArrayStream(arrays, cfg.batch_size, seeds[name], rotation,
-                                    full_batches=not cfg.short_last_batch)
+        streams[stream.name] = ArrayStream(arrays, cfg.batch_size, stream_seed(data.seed, stream.name), rotation,
+                                           full_batches=not cfg.short_last_batch, names=stream.fields)
     return streams
 
 
 def next_batch(streams) -> Batch:
     values = {}
-    for name, stream in streams.items():
+    for stream in streams.values():
         batch = next(stream)
-        if name in PAIRED:
-            values[PAIRED[name][0]], values[PAIRED[name][1]] = batch
-        else:
-            values[name] = batch
+        values.update(zip(stream.names, batch if len(stream.names) > 1 else (batch,)))
     return Batch(**values)
 
 

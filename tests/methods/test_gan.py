@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from helpers import changed, weights_by_network
-from sdnet.methods import Batch
+from sdnet.methods.base import Batch
 from sdnet.methods.gan import GAN
 
 

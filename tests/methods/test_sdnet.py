@@ -7,7 +7,7 @@ import numpy as np
 import keras
 import pytest
 
-from sdnet.methods import Batch
+from sdnet.methods.base import Batch
 from sdnet.methods.sdnet import SDNet
 
 

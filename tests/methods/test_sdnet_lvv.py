@@ -8,7 +8,8 @@ import pytest
 from sdnet.config import get_preset
 from sdnet.data.dataset import Data
 from sdnet.data.training_data import TrainingData
-from sdnet.methods import Batch, build_method
+from sdnet.methods import build_method
+from sdnet.methods.base import Batch
 from sdnet.methods.sdnet_lvv import PRETRAINED
 from sdnet.nn.networks import build_area_regressor
 from sdnet.reporting.lvv import frame_volumes, lvv_report
