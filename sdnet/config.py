@@ -70,6 +70,10 @@ class SDNetConfig:
                                     # the price of TensorFlow's deterministic ops, which exclude XLA:
                                     # off, reruns and resumed runs are bit-identical. JAX always
                                     # compiles with XLA; PyTorch runs eagerly.
+    # how an iteration's updates execute (sdnet/methods/engine.py): "separate" = one compiled call per
+    # update, as the original's train_on_batch; "compiled" = the whole iteration as one compiled
+    # program (JAX, TensorFlow), the same computation; "auto" = compiled where it runs
+    engine: str = "auto"
     seed: int = 1
     # the methods' own settings that differ from their declared defaults (`replace` sets them)
     method_values: dict = field(default_factory=dict, repr=False)
@@ -144,7 +148,7 @@ RANGES = {  # numeric shared fields: [low, high]
 CHOICES = {
     "mask_interpolation": ("bilinear", "nearest"), "test_weights": ("last", "best"),
     "batchnorm_statistics": ("moving", "recomputed"), "batchnorm_images": ("method", "split"),
-    "precision": ("float32", "mixed_bfloat16", "mixed_float16"),
+    "precision": ("float32", "mixed_bfloat16", "mixed_float16"), "engine": ("auto", "separate", "compiled"),
 }
 DERIVED = {"num_masks": "it is the number of structures of the data set"}
 TRUE, FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")

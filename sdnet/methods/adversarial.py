@@ -16,23 +16,47 @@ from sdnet.methods.base import Batch, Method, compile_trainer, named, predict
 
 
 class MaskPool:
-    """The last `size` generated masks; the discriminator sees a random draw of them (original get_fake)."""
+    """The last `size` generated masks; the discriminator sees a random draw of them (original get_fake).
+
+    Held as a buffer of fixed shape whose last `held` entries are the pool, so that a compiled
+    iteration (sdnet.methods.engine) can update it in place of the same shape every step."""
 
     def __init__(self, size):
         self.size = size
-        self.masks = None
+        self.buffer = None
+        self.held = 0
+
+    @property
+    def masks(self):
+        return None if self.buffer is None else self.buffer[self.size - self.held:]
+
+    def positions(self, added, count, rng):
+        """Where in the buffer the `count` masks drawn after adding `added` new ones lie (the
+        draw itself: without replacement among the pool's masks)."""
+        held = min(self.held + added, self.size)
+        return rng.choice(held, size=count, replace=False) + self.size - held
 
     def add_and_sample(self, masks, count, rng):
-        self.masks = masks if self.masks is None else np.concatenate([self.masks, masks])
-        self.masks = self.masks[-self.size:]
-        chosen = rng.choice(len(self.masks), size=count, replace=False)
-        return self.masks[chosen]
+        masks = np.asarray(masks)
+        chosen = self.positions(len(masks), count, rng)
+        self.keep(np.concatenate([self.empty_buffer(masks), masks])[-self.size:], len(masks))
+        return self.buffer[chosen]
+
+    def empty_buffer(self, masks):
+        """The buffer, zeros before the first masks (shaped like them)."""
+        return np.zeros((self.size, *masks.shape[1:]), masks.dtype) if self.buffer is None else self.buffer
+
+    def keep(self, buffer, added):
+        self.buffer, self.held = buffer, min(self.held + added, self.size)
 
     def state(self):
-        return {} if self.masks is None else {"pool": self.masks}
+        return {} if self.buffer is None else {"pool": np.asarray(self.masks)}
 
     def load_state(self, arrays):
-        self.masks = arrays.get("pool")
+        masks = arrays.get("pool")
+        self.buffer, self.held = None, 0
+        if masks is not None:
+            self.keep(np.concatenate([self.empty_buffer(masks), masks])[-self.size:], len(masks))
 
 
 class AdversarialMethod(Method):
@@ -64,9 +88,9 @@ class AdversarialMethod(Method):
 
     def _train_discriminator(self, real_masks, fake_candidates, rng):
         """Step 5: D_M on real masks against a pool of the model's masks (`fake_candidates`)."""
-        count = min(len(real_masks), len(fake_candidates))
+        count = min(real_masks.shape[0], fake_candidates.shape[0])
         real_masks = real_masks[:count]
-        fake = self.pool.add_and_sample(fake_candidates[:count], count, rng)
+        fake = self.ops.from_pool(rng, self.pool, fake_candidates[:count])
         ones, zeros = np.ones((count, 1), "float32"), np.zeros((count, 1), "float32")
         logs = self._train("discriminator", [real_masks, fake], [ones, zeros])
         return {"dis_M": logs["loss"]}
@@ -87,11 +111,9 @@ class AdversarialMethod(Method):
         """The masks D_M is shown as fake (`cfg.fake_masks`). "unsupervised" must be called before
         the unsupervised update, so that they are that update's own forward pass."""
         if self.cfg.fake_masks == "unsupervised":
-            return self.training_mode_masks(batch.unlabelled)
-        images = batch.discriminator_images[: len(batch.real_masks)]
-        if self.cfg.fake_masks == "predicted_training_bn":
-            return self.training_mode_masks(images)
-        return self.predict_masks(images, batch_size=len(images))
+            return self.ops.masks(batch.unlabelled, training=True)
+        images = batch.discriminator_images[: batch.real_masks.shape[0]]
+        return self.ops.masks(images, training=self.cfg.fake_masks == "predicted_training_bn")
 
     # -- diagnostics and state -------------------------------------------------------------------
     def diagnostics(self, data, structures) -> dict:

@@ -21,6 +21,7 @@ import keras
 from keras import layers
 
 from sdnet.config import SDNetConfig
+from sdnet.methods.engine import SeparateCalls
 from sdnet.nn.precise_bn import TrainingModeForward
 
 
@@ -151,6 +152,7 @@ class Method(abc.ABC):
         self.cfg = cfg
         self._networks: dict[str, keras.Model] = {}
         self.trainers: dict[str, keras.Model] = {}
+        self.ops = SeparateCalls(self)     # how train_step's updates run (sdnet.methods.engine)
 
     @property
     def networks(self) -> dict[str, keras.Model]:
@@ -168,10 +170,13 @@ class Method(abc.ABC):
         """Called before every update of a wrapper (adversarial methods freeze D_M here)."""
 
     def _train(self, trainer_name, x, y):
-        """One train_on_batch of a wrapper."""
-        self.before_update(trainer_name)
-        logs = self.trainers[trainer_name].train_on_batch(x, y, return_dict=True)
-        return {k: float(v) for k, v in logs.items()}
+        """One update of a wrapper: its losses by name."""
+        return self.ops.update(trainer_name, x, y)
+
+    def step_signature(self) -> tuple:
+        """What, besides the batch's shapes, changes what `train_step` does (a compiled iteration
+        is traced once per signature)."""
+        return ()
 
     # -- predictions ---------------------------------------------------------------------------
     @abc.abstractmethod

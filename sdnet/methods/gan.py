@@ -45,7 +45,7 @@ class GAN(AdversarialMethod):
         return losses
 
     def _adversarial_update(self, images):
-        ones = np.ones((len(images), 1), "float32")
+        ones = np.ones((images.shape[0], 1), "float32")
         return {"adv_M": self._train("unsupervised", images, ones)["loss"] / self.cfg.w_adversarial}
 
     def predict_masks(self, images, batch_size=32):

@@ -85,18 +85,18 @@ class SDNet(AdversarialMethod):
 
     # -- the five updates -----------------------------------------------------------------------
     def train_supervised(self, images, masks):
-        zeros = np.zeros((len(images), 1), "float32")
+        zeros = np.zeros((images.shape[0], 1), "float32")
         logs = self._train("supervised", images, [masks, images, zeros])
         return {"supervised_Mask": logs["segmentation_loss"], "rec_X": logs["reconstruction_loss"],
                 "KL": logs["kl_loss"]}
 
     def train_z_regressor(self, images, rng):
-        s = self.anatomy_encoder.predict_on_batch(images)
-        z = rng.standard_normal((len(images), self.cfg.num_z)).astype("float32")
+        s = self.ops.infer(self.anatomy_encoder, images)
+        z = self.ops.normal(rng, (images.shape[0], self.cfg.num_z))
         return {"rec_Z": self._train("z_regressor", [s, z], z)["loss"]}
 
     def train_unsupervised(self, images):
-        ones, zeros = np.ones((len(images), 1), "float32"), np.zeros((len(images), 1), "float32")
+        ones, zeros = np.ones((images.shape[0], 1), "float32"), np.zeros((images.shape[0], 1), "float32")
         logs = self._train("unsupervised", images, [ones, images, zeros])
         return {"adv_M": logs["adversarial_loss"], "rec_X": logs["reconstruction_loss"],
                 "KL": logs["kl_loss"]}
@@ -116,7 +116,7 @@ class SDNet(AdversarialMethod):
         if batch.unlabelled is not None:
             for values in self.unlabelled_half(batch, rng, lambda: self._unsupervised_updates(batch.unlabelled, rng)):
                 record(values)
-        return {k: float(np.mean(v)) for k, v in losses.items()}
+        return {k: sum(v) / len(v) for k, v in losses.items()}
 
     def _unsupervised_updates(self, images, rng) -> list:
         cfg, losses = self.cfg, []

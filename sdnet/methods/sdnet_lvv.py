@@ -82,7 +82,12 @@ class SDNetVolume(SDNet):
 
     def areas(self, masks):
         """Per-slice pixel count of the area structure (soft masks count their fractions)."""
-        return masks[..., self.area_channel].sum(axis=(1, 2))[:, None].astype("float32")
+        if isinstance(masks, np.ndarray):       # on the host: the separate calls, diagnostics
+            return masks[..., self.area_channel].sum(axis=(1, 2))[:, None].astype("float32")
+        return keras.ops.cast(keras.ops.sum(masks[..., self.area_channel], axis=(1, 2))[:, None], "float32")
+
+    def step_signature(self):
+        return (self.phase,)
 
     def train_step(self, batch: Batch, rng: np.random.Generator) -> dict:
         losses = super().train_step(batch, rng)
