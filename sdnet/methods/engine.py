@@ -164,6 +164,8 @@ class CompiledIteration:
         if self.backend not in ("jax", "tensorflow"):
             raise ValueError(f"engine=compiled runs on JAX or TensorFlow, not {self.backend}; use engine=separate")
         self.programs = {}         # batch signature -> (compiled function, draw plan)
+        self._variables = None     # JAX: the variables the programs thread, in order
+        self._held = None          # JAX: their values after the last iteration, until `sync`
 
     def step(self, batch, rng) -> dict:
         arrays = {k: v for k, v in vars(batch).items() if v is not None}
@@ -215,8 +217,7 @@ class CompiledIteration:
         import jax
 
         method = self.method
-        variables = method.state_variables() + [v for t in method.trainers.values() for v in t.metrics_variables]
-        variables = list({id(v): v for v in variables}.values())
+        variables = self._jax_variables()
 
         def iteration(values, arrays, draws, pool_buffer):
             ops = _JaxOps(method, draws, pool_buffer, {id(v): x for v, x in zip(variables, values)})
@@ -226,13 +227,29 @@ class CompiledIteration:
         compiled = jax.jit(iteration, donate_argnums=0)     # the old values are replaced: update in place
 
         def run(arrays, draws, pool_buffer):
-            new_values, losses, buffer = compiled([v.value for v in variables], arrays, draws, pool_buffer)
-            for v, value in zip(variables, new_values):
-                v.assign(value)
+            values = self._held if self._held is not None else [v.value for v in variables]
+            self._held, losses, buffer = compiled(values, arrays, draws, pool_buffer)
             self._keep_pool(buffer, plan)
             return losses
 
         return run
+
+    def _jax_variables(self):
+        """Every variable an iteration reads or writes, once: the method's state and the wrappers'
+        loss trackers."""
+        if self._variables is None:
+            method = self.method
+            variables = method.state_variables() + [v for t in method.trainers.values() for v in t.metrics_variables]
+            self._variables = list({id(v): v for v in variables}.values())
+        return self._variables
+
+    def sync(self):
+        """Write the values the JAX programs hold back into the Keras variables; call before
+        anything else reads or changes them (validation, checkpoints, the end of an epoch)."""
+        if self._held is not None:
+            for v, value in zip(self._variables, self._held):
+                v.assign(value)
+            self._held = None
 
     def _compile_tensorflow(self, plan):
         import tensorflow as tf
@@ -253,10 +270,19 @@ class CompiledIteration:
         return run
 
 
+class _SeparateIterations:
+    def __init__(self, method):
+        self.step = method.train_step
+
+    def sync(self):
+        """Nothing held: every update wrote its variables."""
+
+
 def iteration_runner(method):
-    """`step(batch, rng) -> losses`: the method's train_step as `cfg.engine` chooses to run it."""
+    """What runs the method's iterations as `cfg.engine` chooses: `.step(batch, rng) -> losses`,
+    and `.sync()` before the variables are read."""
     engine = method.cfg.engine
     if engine == "auto":         # run_eagerly asks for no graph at all
         runs = keras.backend.backend() in ("jax", "tensorflow") and not method.cfg.run_eagerly
         engine = "compiled" if runs else "separate"
-    return CompiledIteration(method).step if engine == "compiled" else method.train_step
+    return CompiledIteration(method) if engine == "compiled" else _SeparateIterations(method)

@@ -92,9 +92,16 @@ class EpochLoop:
         # epochs, given by the caller (the figures live in sdnet.reporting, above this package)
         self.image_writer = image_writer
         self.rng = np.random.default_rng([cfg.seed, 7])
-        self.run_step = iteration_runner(method)     # train_step, compiled into one program or not
         self.log = TrainingLog(folder.path, name, self.epochs_per_phase())
         self._timed = False
+
+    @property
+    def iterations(self):
+        """What runs the method's train_step: compiled into one program per iteration or not
+        (`engine`), made at the first step."""
+        if not hasattr(self, "_iterations"):
+            self._iterations = iteration_runner(self.method)
+        return self._iterations
 
     def epochs_per_phase(self):
         """`cfg.epochs`; with a fixed number of batches per epoch (equal budgets), a method's
@@ -208,12 +215,13 @@ class EpochLoop:
                 batch = pending.result()
                 if i + 1 < n:
                     pending = pool.submit(next_batch, streams)
-                if i == 2:                 # steps 0 and 1 compile (the separate calls, then the iteration)
+                if i == 1:                 # step 0 compiles
                     timer = time.time()
-                for k, v in self.run_step(batch, self.rng).items():
+                for k, v in self.iterations.step(batch, self.rng).items():
                     totals.setdefault(k, []).append(v)
-                if i == 1 + STEPS_TIMED and not self._timed:
+                if i == STEPS_TIMED and not self._timed:
                     self._project((time.time() - timer) / STEPS_TIMED, n, state)
+        self.iterations.sync()          # before validation and the checkpoint read the variables
         return {k: float(np.mean(v)) for k, v in totals.items()}
 
     def _project(self, seconds_per_step, steps, state):

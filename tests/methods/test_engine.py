@@ -42,9 +42,10 @@ def trained(method_name, cfg, executor, steps):
     if method_name == "sdnet_lvv":         # phase 1: the area update too
         method.phase, method.area_channel = 1, 1
     method.build_optimizers()
-    step = CompiledIteration(method).step if executor == "compiled" else method.train_step
+    runner = CompiledIteration(method) if executor == "compiled" else iteration_runner(method)
     rng = np.random.default_rng(1)
-    losses = [step(batch, rng) for batch in batches(method_name, cfg, steps)]
+    losses = [runner.step(batch, rng) for batch in batches(method_name, cfg, steps)]
+    runner.sync()
     return method, losses
 
 
@@ -73,12 +74,12 @@ def test_compiled_iterations_compute_what_the_separate_calls_compute(method_name
 
 def test_the_engine_setting_chooses_the_executor(tiny_cfg):
     method = build_method("unet", tiny_cfg.replace(run_eagerly=False, engine="separate"))
-    assert iteration_runner(method) == method.train_step
+    assert iteration_runner(method).step == method.train_step
     method = build_method("unet", tiny_cfg.replace(run_eagerly=True))          # auto, but no graphs wanted
-    assert iteration_runner(method) == method.train_step
+    assert iteration_runner(method).step == method.train_step
     method = build_method("unet", tiny_cfg.replace(run_eagerly=False))
     if keras.backend.backend() in ("jax", "tensorflow"):
-        assert iteration_runner(method).__self__.__class__ is CompiledIteration
+        assert isinstance(iteration_runner(method), CompiledIteration)
 
 
 def test_a_resumed_run_continues_the_compiled_iterations_identically(phantom_loader, tmp_path):
