@@ -4,6 +4,7 @@ forward pass.
     python benchmarks/train_step.py                       # paper and quick presets, float32 and bf16
     KERAS_BACKEND=jax python benchmarks/train_step.py     # the same table on JAX
     python benchmarks/train_step.py --presets paper --precisions float32 --set xla=false
+    KERAS_BACKEND=jax python benchmarks/train_step.py --presets paper --precisions float32 --runs-per-device 4 --steps 20
 
 Each row runs in its own process (clean compile time and peak memory). Columns: seconds and
 images/s of the faithful step (4 labelled + 4 unlabelled images, the original's five updates)
@@ -120,6 +121,9 @@ def main(argv=None):
     p.add_argument("--precisions", nargs="+", default=["float32", "mixed_bfloat16"])
     p.add_argument("--steps", type=int, default=2)
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="configuration overrides")
+    p.add_argument("--runs-per-device", type=int, default=1, metavar="K",
+                   help="K processes of each row at once (runs sharing one card, as `sdnet sweep --gpus 0,0,...`): "
+                        "the table adds their images/s; use enough --steps for the timed parts to overlap")
     p.add_argument("--row", nargs=2, metavar=("PRESET", "PRECISION"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.row:  # child process: one configuration, one JSON line
@@ -136,13 +140,19 @@ def main(argv=None):
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for preset in args.presets:
         for precision in args.precisions:
-            child = subprocess.run([sys.executable, __file__, "--row", preset, precision, "--steps",
-                                    str(args.steps), "--set", *args.set], capture_output=True, text=True)
-            rows = [line[4:] for line in child.stdout.splitlines() if line.startswith("ROW ")]
-            if child.returncode or not rows:
-                print(f"| {preset} | {precision} | failed: {child.stderr.strip().splitlines()[-1:]} |")
+            children = [subprocess.Popen([sys.executable, __file__, "--row", preset, precision, "--steps",
+                                          str(args.steps), "--set", *args.set], stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, text=True) for _ in range(args.runs_per_device)]
+            outputs = [child.communicate() for child in children]
+            rows = [json.loads(line[4:]) for out, _ in outputs for line in out.splitlines() if line.startswith("ROW ")]
+            if any(child.returncode for child in children) or len(rows) < len(children):
+                print(f"| {preset} | {precision} | failed: {outputs[0][1].strip().splitlines()[-1:]} |")
                 continue
-            r = json.loads(rows[0])
+            r = rows[0]
+            if len(rows) > 1:
+                print(f"{len(rows)} runs at once: {sum(x['step_img_s'] * x['step_s'] / x['compiled_s'] for x in rows):.2f} images/s "
+                      f"summed (compiled engine), {sum(x['gflops'] * x['step_s'] / x['compiled_s'] for x in rows):.1f} "
+                      f"GFLOP/s summed; the first run's row:", flush=True)
             compiled_gflops = r["gflops"] * r["step_s"] / r["compiled_s"]
             print(f"| {r['backend']} | {preset} | {precision} | {r['step_s']:.3f} | {r['compiled_s']:.3f} | "
                   f"{r['step_s'] / r['compiled_s']:.2f} | {r['step_img_s'] * r['step_s'] / r['compiled_s']:.2f} | "
