@@ -93,6 +93,7 @@ def bench(preset, precision, steps, overrides):
     compile_s, step_s = timed(lambda: model.train_step(batch, rng), steps)
     compiled = CompiledIteration(model)
     compiled_compile_s, compiled_s = timed(lambda: compiled.step(batch, rng), steps)
+    compiled.sync()                  # the variables back in the Keras objects for what follows
 
     fused = fused_generator_trainer(model)
     z, ones, zeros = rng.standard_normal((bs, cfg.num_z)).astype("float32"), np.ones((bs, 1)), np.zeros((bs, 1))

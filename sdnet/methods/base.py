@@ -2,8 +2,9 @@
 the training loop calls (the mask discriminator's machinery: sdnet.methods.adversarial).
 
 As in the authors' executors, sub-networks are composed into functional wrapper models, each
-compiled with its own Adam optimiser and trained with `train_on_batch`. A method declares the
-data streams its step consumes and its phases; the loop calls, per run,
+compiled with its own Adam optimiser; `train_step` updates them through `self.ops` (a
+`train_on_batch` each, or the whole step as one compiled program: sdnet.methods.engine). A
+method declares the data streams its step consumes and its phases; the loop calls, per run,
 `on_phase_start` (the labelled set of a phase: self-training's pseudo-labels), then per epoch
 `on_epoch_start`, `train_step` per batch, `on_validation_end` (numbers that explain the
 validation curve, logged beside the losses) and `on_epoch_end`.
