@@ -168,6 +168,7 @@ class CompiledIteration:
         self._held = None          # JAX: their values after the last iteration, until `sync`
 
     def step(self, batch, rng) -> dict:
+        self._batch_type = type(batch)     # the method's Batch, rebuilt from the program's inputs
         arrays = {k: v for k, v in vars(batch).items() if v is not None}
         key = (tuple((k, v.shape) for k, v in sorted(arrays.items())), self.method.step_signature())
         if key not in self.programs:
@@ -205,11 +206,9 @@ class CompiledIteration:
         return self._compile_jax(plan) if self.backend == "jax" else self._compile_tensorflow(plan)
 
     def _run_traced(self, ops, arrays):
-        from sdnet.methods.base import Batch
-
         reference, self.method.ops = self.method.ops, ops
         try:
-            return self.method.train_step(Batch(**arrays), None)
+            return self.method.train_step(self._batch_type(**arrays), None)
         finally:
             self.method.ops = reference
 
