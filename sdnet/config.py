@@ -212,7 +212,7 @@ PRESETS = {
                   epochs=6, patience=6, batches_per_epoch=25, max_unlabelled=300,
                   learning_rate=1e-3, decay=0.0, short_last_batch=False, xla=False,
                   batchnorm_statistics="recomputed"),
-    # Between the two: the smallest size at which the methods learn real ACDC on a 2-core CPU
+    # Between the two: a size at which a U-Net learns real ACDC within an hour of a 2-core CPU
     # (docs/results/cpu_preset_acdc.md measures it): 128 px of 2.4 mm (the paper's field of view),
     # 16 filters in every network, full passes over the data as the original, early stopping
     # scaled to 40 epochs, a 3x learning rate without decay (3e-4: the higher validation Dice of
