@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 import keras
 
+COMPILED_BACKENDS = ("jax", "tensorflow")     # PyTorch keeps the separate calls
+
 
 class SeparateCalls:
     """The reference: one compiled call per update or prediction, draws from the host's generator."""
@@ -97,6 +99,15 @@ class _TracedOps:
         self.draws = list(draws)
         self.pool_buffer = pool_buffer
 
+    def _get(self, variables):
+        """The variables' current values inside the program."""
+        raise NotImplementedError
+
+    def infer(self, network, x, training=False):
+        out, _ = network.stateless_call(self._get(network.trainable_variables), self._get(network.non_trainable_variables),
+                                        x, training=training)
+        return out
+
     def masks(self, images, training: bool):
         return self.infer(self.method.mask_network(), images, training)
 
@@ -134,11 +145,6 @@ class _JaxOps(_TracedOps):
             self._set(variables, new)
         return logs
 
-    def infer(self, network, x, training=False):
-        out, _ = network.stateless_call(self._get(network.trainable_variables), self._get(network.non_trainable_variables),
-                                        x, training=training)
-        return out
-
 
 class _TensorFlowOps(_TracedOps):
     """Stateful, as the wrappers' own tf.functions: variables are read and assigned in order."""
@@ -149,10 +155,8 @@ class _TensorFlowOps(_TracedOps):
         trainer.reset_metrics()
         return trainer.train_step((x, y))
 
-    def infer(self, network, x, training=False):
-        out, _ = network.stateless_call([v.value for v in network.trainable_variables],
-                                        [v.value for v in network.non_trainable_variables], x, training=training)
-        return out
+    def _get(self, variables):
+        return [v.value for v in variables]        # read in program order, after earlier assignments
 
 
 class CompiledIteration:
@@ -161,7 +165,7 @@ class CompiledIteration:
     def __init__(self, method):
         self.method = method
         self.backend = keras.backend.backend()
-        if self.backend not in ("jax", "tensorflow"):
+        if self.backend not in COMPILED_BACKENDS:
             raise ValueError(f"engine=compiled runs on JAX or TensorFlow, not {self.backend}; use engine=separate")
         self.programs = {}         # batch signature -> (compiled function, draw plan)
         self._variables = None     # JAX: the variables the programs thread, in order
@@ -190,10 +194,10 @@ class CompiledIteration:
 
     def _pool_buffer(self):
         pool = getattr(self.method, "pool", None)
-        if pool is None:
-            return None
-        cfg = self.method.cfg
-        return pool.empty_buffer(np.zeros((0, cfg.image_size, cfg.image_size, cfg.num_masks), "float32"))
+        if pool is None or pool.buffer is not None:
+            return getattr(pool, "buffer", None)
+        cfg = self.method.cfg                 # before the first masks: zeros
+        return np.zeros((pool.size, cfg.image_size, cfg.image_size, cfg.num_masks), "float32")
 
     def _keep_pool(self, buffer, plan):
         """The pool after the iteration: the program's buffer, holding what the reference's would."""
@@ -282,6 +286,6 @@ def iteration_runner(method):
     and `.sync()` before the variables are read."""
     engine = method.cfg.engine
     if engine == "auto":         # run_eagerly asks for no graph at all
-        runs = keras.backend.backend() in ("jax", "tensorflow") and not method.cfg.run_eagerly
+        runs = keras.backend.backend() in COMPILED_BACKENDS and not method.cfg.run_eagerly
         engine = "compiled" if runs else "separate"
     return CompiledIteration(method) if engine == "compiled" else _SeparateIterations(method)
