@@ -6,7 +6,8 @@ method gets the same chances? The protocol (docs/results/table1_protocol.md):
   U-Net, which otherwise sees no unlabelled image, also with the statistics of its own labelled
   images (`ownbn` rows), and both are reported;
 - the same learning-rate candidates for every method (1e-4, 3e-4, 1e-3), each method's chosen on
-  its own validation Dice;
+  its own validation Dice: every candidate runs on the first seed (the tuning seed), the chosen
+  rate alone on the other seeds;
 - the same number of labelled updates and validation points: 100 batches an epoch for every
   method, validated after each, the same epochs and early stopping; last and best-validation
   weights both reported;
@@ -50,6 +51,7 @@ TABLE1_EQUAL_TERMS = Experiment(
     quick_overrides={"batches_per_epoch": 25},      # the quick preset's own budget: a pipeline check
     variants=VARIANTS,
     variant_methods={f"{name}_lr{rate:g}": methods for name, (_, methods) in SETTINGS.items() for rate in RATES},
+    candidates={f"{name}_lr{rate:g}": name for name in SETTINGS for rate in RATES},
     quick_methods=("unet", "sdnet"),
     quick_fractions=(0.06,),
     quick_seeds=(1,),

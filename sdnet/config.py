@@ -227,6 +227,11 @@ PRESETS = {
                  short_last_batch=False, xla=False),
 }
 
+# The presets that check a pipeline rather than measure a result: an experiment run under them,
+# with no flag narrowing it, runs its small grid (`quick_methods`, `quick_variants`, ...). `cpu`
+# and `paper` run the declared grid: every candidate, every seed.
+SMALL_GRID_PRESETS = ("quick", "tiny")
+
 
 def parse_overrides(items) -> dict:
     """`KEY=VALUE` strings (the `--set` flag) -> {key: value of the field's type}, checked against

@@ -1,6 +1,6 @@
 """`Experiment`: what a paper result is, as data: the data set (the phantom in its layout when
 no --data is given), the published table it stands beside, the grid axes it sweeps and the
-smaller grid `--preset quick` runs."""
+smaller grid `--preset quick` runs, the candidates chosen on validation."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -38,6 +38,10 @@ class Experiment:
     # the modality tags the variants' `modality_fractions` name, e.g. ("MR", "CT") for Table 3: data
     # with other tags (cine and LGE) take these roles in the order of --data (see `modality_roles`)
     modality_roles: tuple = ()
+    # variant name -> the setting it is a candidate of (e.g. "equal_lr0.001" -> "equal"): the
+    # candidates of a setting all run on the first seed of the grid, the one with the highest mean
+    # best-validation Dice there on the other seeds (`sdnet.training.tuning`)
+    candidates: dict = field(default_factory=dict)
     # after the runs: analyse(plan, {RunSpec: finished run folder}) -> markdown lines added to
     # report.md (figures written beside it): what a paper result shows beyond the Dice table
     analyse: Optional[Callable] = None

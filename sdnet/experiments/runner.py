@@ -150,7 +150,7 @@ def prepare(exp: Experiment, request: Request, may_restart=False, count_disk=Tru
     r = request
     cfg = run_configuration(exp, r.preset, r.overrides)
     grid = select_grid(exp, r.preset, r.methods, r.fractions, r.splits, r.seeds, r.variants)
-    for spec in grid.specs():                 # every run's configuration valid before anything starts
+    for spec in grid.all_specs():             # every run's configuration valid before anything starts
         run_configuration(exp, r.preset, r.overrides, spec)
     if r.stop_after_epochs is not None and r.stop_after_epochs < 1:
         raise ValueError(f"--stop-after-epochs {r.stop_after_epochs}: expected a whole number of at least 1")
@@ -270,7 +270,7 @@ def check_disk(plan: Plan):
     from sdnet.methods import build_method
     from sdnet.training.spec import run_path
 
-    pending = [s for s in plan.grid.specs()
+    pending = [s for s in current_specs(plan)
                if not os.path.exists(os.path.join(run_path(plan.out, s), "result.json"))]
     if not pending:
         return
@@ -288,8 +288,31 @@ def check_disk(plan: Plan):
                          f"runs need about {need / 1e9:.1f} GB")
 
 
+def chosen_candidates(plan: Plan) -> dict:
+    """{(method, setting, fraction): the chosen variant} for every setting whose candidates have all
+    finished on the tuning seed (`sdnet.training.tuning.choose`); test scores are not read."""
+    from sdnet.training.spec import run_path
+    from sdnet.training.tuning import choose
+
+    chosen = {}
+    for key, specs in plan.grid.tuning_specs().items():
+        folders = {spec: reused_folder(plan, spec) or run_path(plan.out, spec) for spec in specs}
+        paths = {spec: os.path.join(f, "result.json") for spec, f in folders.items()}
+        if all(os.path.exists(p) for p in paths.values()):
+            runs = {}
+            for spec, path in paths.items():
+                runs.setdefault(spec.variant, []).append(read_json(path))
+            chosen[key] = choose(runs)[0]
+    return chosen
+
+
+def current_specs(plan: Plan) -> list:
+    """The runs of the grid as far as it is known: the candidates chosen so far included."""
+    return plan.grid.specs(chosen_candidates(plan) if plan.grid.candidates else None)
+
+
 def selected_specs(plan: Plan) -> list:
-    specs = plan.grid.specs()
+    specs = current_specs(plan)
     if plan.request.only is None:
         return specs
     chosen = [s for s in specs if s.name == plan.request.only]
@@ -323,18 +346,31 @@ def run_folders(plan: Plan) -> dict:
     """{spec: its folder}: the --runs copy where it is reused, else the one in --out."""
     from sdnet.training.spec import run_path
 
-    return {spec: reused_folder(plan, spec) or run_path(plan.out, spec) for spec in plan.grid.specs()}
+    return {spec: reused_folder(plan, spec) or run_path(plan.out, spec) for spec in current_specs(plan)}
 
 
-def run_grid(plan: Plan) -> int:
+def run_grid(plan: Plan) -> tuple:
     """Train every selected run (reused ones aside); a run another live process is training is
-    skipped (counted)."""
+    skipped (counted). Runs whose candidate is chosen on the tuning seed follow in a second pass."""
+    locked, stopped, tried = 0, 0, set()
+    while True:     # a second pass when the first chose candidates for the seeds after the tuning seed
+        specs = [s for s in selected_specs(plan) if s not in tried]
+        if not specs:
+            return locked, stopped
+        tried.update(specs)
+        locked_now, stopped_now = train_specs(plan, specs)
+        locked, stopped = locked + locked_now, stopped + stopped_now
+
+
+def train_specs(plan: Plan, specs) -> tuple:
+    """Train these runs in order: (runs skipped as another process's, runs stopped by
+    --stop-after-epochs)."""
     from sdnet.reporting.plots import save_examples
     from sdnet.training.lock import RunLocked
     from sdnet.training.run import Run
     from sdnet.training.spec import run_path
 
-    specs, locked, stopped = selected_specs(plan), 0, 0
+    locked, stopped = 0, 0
     for i, spec in enumerate(specs, 1):
         reused = reused_folder(plan, spec)
         if reused:
@@ -360,7 +396,7 @@ def report(plan: Plan, wall_s=None):
     from sdnet.training.spec import run_path
 
     folders = (run_folders(plan) if plan.loader is not None
-               else {spec: run_path(plan.out, spec) for spec in plan.grid.specs()})
+               else {spec: run_path(plan.out, spec) for spec in current_specs(plan)})
     reused = [f for f in folders.values() if not f.startswith(os.path.join(plan.out, ""))]
     results = collect_results(plan.out) + [read_json(os.path.join(f, "result.json")) for f in reused]
     if not results:
@@ -370,6 +406,8 @@ def report(plan: Plan, wall_s=None):
         raise ValueError(f"{plan.out} holds runs of different structures {sorted(structures)}; one report "
                          "needs one set")
     missing = [s.name for s, f in folders.items() if not os.path.exists(os.path.join(f, "result.json"))]
+    missing += [f"{name} (its candidate is chosen once the tuning seed's runs finish)"
+                for name in plan.grid.waiting(chosen_candidates(plan))] if plan.grid.candidates else []
     def distinct(key):
         return "; ".join(sorted({str(r["hardware"].get(key, "?")) for r in results}))
 

@@ -16,6 +16,7 @@ from sdnet.io import read_json
 from sdnet.reporting.compare import compare
 from sdnet.methods.registry import display_name
 from sdnet.training.spec import method_and_variant
+from sdnet.training.tuning import choose
 
 VARIANT = re.compile(r"^(?P<setting>.+)_lr(?P<rate>[0-9.e+-]+)$")
 SETTING_NAMES = {"equal": "", "faithful": "faithful", "ownbn": "statistics of its own images"}
@@ -44,12 +45,14 @@ def candidates(results) -> dict:
 
 
 def choose_rates(found: dict) -> dict:
-    """{row key: (chosen rate, {rate: mean best validation Dice over its runs})}: the highest mean
-    validation Dice of the method's own runs; test scores are never looked at."""
+    """{row key: (chosen rate, {rate: mean best validation Dice})}: the rule the grid chose by
+    (`sdnet.training.tuning.choose`: the runs every rate made, the tuning seed's); test scores are
+    never looked at. Rows whose rates share no run yet are left out."""
     chosen = {}
     for key, by_rate in found.items():
-        validation = {rate: float(np.mean([r["best_val_dice"] for r in runs])) for rate, runs in by_rate.items()}
-        chosen[key] = (max(validation, key=validation.get), validation)
+        rate, validation = choose(by_rate)
+        if rate is not None:
+            chosen[key] = (rate, validation)
     return chosen
 
 
@@ -79,8 +82,9 @@ def equal_terms_report(results: list, fractions) -> list:
     found = candidates(results)
     chosen = choose_rates(found)
     lines = ["## Equal terms: each method at its own best learning rate", "",
-             "Each method's learning rate is the candidate with the highest mean best-validation Dice over its "
-             "runs (test scores are not looked at); the test scores are then the mean of the structures' Dice "
+             "Each method's learning rate is the candidate with the highest best-validation Dice on the runs "
+             "every candidate made (the tuning seed's; test scores are not looked at), and the other seeds run "
+             "that rate only; the test scores are then the mean of the structures' Dice "
              "(original protocol, rounded masks) per test patient, averaged over the seeds, mean ± std over "
              "patients. p: paired t-test against the U-Net with the same weights rule, the patient the unit "
              "(its scores averaged over the seeds and splits both ran).", ""]

@@ -9,7 +9,9 @@ cluster or SLURM; resumable by running the same command again.
 
 Every flag the experiment's script takes (--preset, --methods, --labels, --splits, --seeds,
 --set, --data, ...) selects the grid. Runs already done are not submitted; runs another process
-is training are left to it; failed ones are tried again. The driver loads no TensorFlow, JAX
+is training are left to it; failed ones are tried again. Where an experiment chooses among
+candidates (a learning rate) on the tuning seed, the other seeds' runs of the chosen one follow in
+a second wave. The driver loads no TensorFlow, JAX
 or PyTorch. At the end, and with `status`, the report is rebuilt from whatever has finished.
 """
 from __future__ import annotations
@@ -44,13 +46,25 @@ def plan_sweep(args, experiment_argv):
     """(plan, script, the experiment's flags with absolute paths, statuses of every run)."""
     from sdnet.experiments.cli import build_parser, request_from_args
     from sdnet.experiments.runner import prepare
-    from sdnet.sweep.plan import absolute_paths, find_experiment_script, load_experiment, status_of
+    from sdnet.sweep.plan import absolute_paths, find_experiment_script, load_experiment
 
     script = find_experiment_script(args.experiment)
     exp = load_experiment(script)
     argv = absolute_paths(experiment_argv + ["--out", args.out])
     plan = prepare(exp, request_from_args(build_parser(exp).parse_args(argv)), count_disk=False)
-    return plan, script, argv, [status_of(plan.out, spec) for spec in plan.grid.specs()]
+    return plan, script, argv
+
+
+def statuses_of(plan) -> list:
+    """The status of every run known so far, and a `waiting` one for each run whose candidate the
+    tuning seed has not chosen yet."""
+    from sdnet.experiments.runner import chosen_candidates, current_specs
+    from sdnet.sweep.plan import RunStatus, status_of
+
+    waiting = plan.grid.waiting(chosen_candidates(plan)) if plan.grid.candidates else []
+    return ([status_of(plan.out, spec) for spec in current_specs(plan)]
+            + [RunStatus(name, "", "waiting", f"on the tuning seed {plan.grid.tuning_seed}'s runs")
+               for name in waiting])
 
 
 def print_statuses(statuses):
@@ -62,8 +76,21 @@ def print_statuses(statuses):
     print(f"{len(statuses)} runs: " + ", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
 
 
+def execute(args, commands, log_dir, slots) -> dict:
+    """{run name: exit status} of these commands on the chosen executor."""
+    from sdnet.sweep import executors
+
+    if args.executor == "local":
+        return executors.run_local(commands, log_dir, slots)
+    if args.executor == "ray":
+        return executors.run_ray(commands, log_dir, args.address, args.gpus_per_run, args.cpus_per_run,
+                                 args.max_retries)
+    return executors.run_slurm(commands, log_dir, args.slurm_partition, args.slurm_time,
+                               args.slurm_parallelism, int(args.gpus_per_run), int(args.cpus_per_run))
+
+
 def sweep(argv) -> int:
-    from sdnet.experiments.runner import report
+    from sdnet.experiments.runner import current_specs, report
     from sdnet.sweep import executors
     from sdnet.sweep.plan import record_sweep, worker_command
 
@@ -75,24 +102,23 @@ def sweep(argv) -> int:
         slots = executors.check_gpus(args.gpus.split(",")) if args.gpus else [None] * args.workers
     else:
         executors.require(*{"ray": ("ray", "ray"), "slurm": ("submitit", "slurm")}[args.executor])
-    plan, script, argv, statuses = plan_sweep(args, experiment_argv)
-    specs = {spec.name: spec for spec in plan.grid.specs()}
-    todo = [s for s in statuses if s.state in ("pending", "failed")]
-    print_statuses(statuses)
+    plan, script, argv = plan_sweep(args, experiment_argv)
+    print_statuses(statuses_of(plan))
     record_sweep(plan.out, script, argv, args.executor)
-    commands = [(s.name, worker_command(script, argv, specs[s.name])) for s in todo]
     log_dir = os.path.join(plan.out, "sweep_logs")
-    if not commands:
+    finished, submitted = {}, set()
+    while True:     # a second wave once the tuning seed's runs have chosen the other seeds' candidates
+        specs = {spec.name: spec for spec in current_specs(plan)}
+        todo = [s for s in statuses_of(plan) if s.state in ("pending", "failed") and s.name not in submitted]
+        if not todo:
+            break
+        if submitted:
+            print(f"candidates chosen on the tuning seed: {len(todo)} more run(s)")
+        submitted.update(s.name for s in todo)
+        finished.update(execute(args, [(s.name, worker_command(script, argv, specs[s.name])) for s in todo],
+                                log_dir, slots))
+    if not submitted:
         print("nothing to run")
-        finished = {}
-    elif args.executor == "local":
-        finished = executors.run_local(commands, log_dir, slots)
-    elif args.executor == "ray":
-        finished = executors.run_ray(commands, log_dir, args.address, args.gpus_per_run, args.cpus_per_run,
-                                     args.max_retries)
-    else:
-        finished = executors.run_slurm(commands, log_dir, args.slurm_partition, args.slurm_time,
-                                       args.slurm_parallelism, int(args.gpus_per_run), int(args.cpus_per_run))
     try:
         report(plan)
     except ValueError as err:
@@ -103,7 +129,7 @@ def sweep(argv) -> int:
 def status(argv) -> int:
     from sdnet.experiments.cli import build_parser, request_from_args
     from sdnet.experiments.runner import prepare, report
-    from sdnet.sweep.plan import load_experiment, recorded_sweep, status_of
+    from sdnet.sweep.plan import load_experiment, recorded_sweep
 
     p = argparse.ArgumentParser(prog="sdnet sweep status",
                                 description="done / running / failed (with its last error) / pending per run, "
@@ -113,7 +139,7 @@ def status(argv) -> int:
     recorded = recorded_sweep(args.out)
     exp = load_experiment(recorded["script"])
     plan = prepare(exp, request_from_args(build_parser(exp).parse_args(recorded["argv"] + ["--report-only"])))
-    print_statuses([status_of(plan.out, spec) for spec in plan.grid.specs()])
+    print_statuses(statuses_of(plan))
     try:
         report(plan)
     except ValueError as err:

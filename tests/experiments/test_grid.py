@@ -8,7 +8,7 @@ EXP = Experiment(name="t", title="t", methods=("unet", "gan", "selftrain", "sdne
                  quick_fractions=(1.0,), variants={"C4": {"anatomy_channels": 4}})
 
 
-def test_defaults_are_the_quick_grid_outside_the_paper_preset():
+def test_defaults_are_the_quick_grid_under_the_quick_preset():
     quick = select_grid(EXP, "quick")
     assert quick.methods == EXP.methods and quick.fractions == (1.0,) and quick.splits == (0,)
     paper = select_grid(EXP, "paper")
@@ -37,7 +37,7 @@ def test_bad_axes_are_refused(kwargs, message):
         select_grid(EXP, "quick", **kwargs)
 
 
-def test_quick_seeds_stand_in_outside_the_paper_preset():
+def test_quick_seeds_stand_in_under_the_quick_preset():
     import dataclasses
 
     exp = dataclasses.replace(EXP, seeds=(1, 2, 3), quick_seeds=(1,))
@@ -60,3 +60,23 @@ def test_a_variant_restricted_to_some_methods_runs_for_those_only():
     exp = dataclasses.replace(EXP, variants={"a": {}, "b": {}}, variant_methods={"b": ("sdnet",)})
     specs = select_grid(exp, "quick", methods=["unet", "sdnet"]).specs()
     assert sorted((s.method, s.variant) for s in specs) == [("sdnet", "a"), ("sdnet", "b"), ("unet", "a")]
+
+
+def test_candidates_run_on_the_tuning_seed_and_the_chosen_one_on_the_others():
+    import dataclasses
+
+    exp = dataclasses.replace(EXP, methods=("unet",), seeds=(4, 5), variants={"lr1": {}, "lr2": {}, "plain": {}},
+                              candidates={"lr1": "lr", "lr2": "lr"})
+    grid = select_grid(exp, "paper", fractions=[1.0], splits=[0])
+    assert grid.tuning_seed == 4 and len(grid.all_specs()) == 6
+    names = [s.name for s in grid.specs()]
+    assert names == ["unet_lr1/l1/split0_seed4", "unet_lr2/l1/split0_seed4",
+                     "unet_plain/l1/split0_seed4", "unet_plain/l1/split0_seed5"]
+    assert grid.waiting() == ["unet_lr_<chosen>/l1/split0_seed5"]
+    chosen = {("unet", "lr", 1.0): "lr2"}
+    assert "unet_lr2/l1/split0_seed5" in [s.name for s in grid.specs(chosen)] and not grid.waiting(chosen)
+    assert "unet_lr1/l1/split0_seed5" not in [s.name for s in grid.specs(chosen)]
+
+
+def test_the_cpu_preset_runs_the_declared_grid_the_quick_one_its_small_grid():
+    assert select_grid(EXP, "cpu").fractions == (1.0, 0.5) and select_grid(EXP, "tiny").fractions == (1.0,)

@@ -106,3 +106,26 @@ def test_force_into_a_folder_of_another_configuration_sets_all_of_it_aside(phant
         assert {r["method"] for r in csv.DictReader(f)} == {"sdnet"}          # no U-Net of the old configuration
     (aside,) = os.listdir(out / ".replaced")
     assert os.path.exists(out / ".replaced" / aside / "runs" / "unet" / "l1" / "split0" / "result.json")
+
+
+def test_a_candidate_is_chosen_on_the_tuning_seeds_validation_and_alone_runs_the_other_seeds(phantom_root, tmp_path):
+    import dataclasses
+    import json
+
+    exp = dataclasses.replace(toy_experiment(phantom_root), methods=("unet",), fractions=(1.0,), seeds=(1, 2),
+                              variants={"slow": {"learning_rate": 1e-6}, "fast": {"learning_rate": 1e-2}},
+                              candidates={"slow": "lr", "fast": "lr"})
+    out = tmp_path / "out"
+    common = ["--preset", "tiny", "--out", str(out), "--cache-dir", str(tmp_path / "cache"), "--seeds", "1", "2",
+              "--set", "epochs=1", "batches_per_epoch=2"]
+    assert main(exp, common + ["--only", "unet_slow/l1/split0"]) == 0
+    report = open(out / "report.md").read()
+    assert "unet_lr_<chosen>/l1/split0_seed2 (its candidate is chosen once the tuning seed's runs finish)" in report
+    assert main(exp, common) == 0           # the other candidate, then the chosen one on seed 2
+    validation = {v: json.load(open(out / "runs" / f"unet_{v}" / "l1" / "split0" / "result.json"))["best_val_dice"]
+                  for v in ("slow", "fast")}
+    chosen = max(validation, key=validation.get)
+    other = "slow" if chosen == "fast" else "fast"
+    assert (out / "runs" / f"unet_{chosen}" / "l1" / "split0_seed2" / "result.json").exists()
+    assert not (out / "runs" / f"unet_{other}" / "l1" / "split0_seed2").exists()
+    assert "Not finished yet" not in open(out / "report.md").read()

@@ -10,9 +10,11 @@ from sdnet.training.spec import run_path
 from helpers import fake_result
 
 
-def finish(out, spec, rng):
+def finish(out, spec, rng, best_val_dice=0.5):
     folder = run_path(out, spec)
     result = fake_result(spec.method, spec.fraction, spec.split, 0.5, rng)
+    result["spec"].update(seed=spec.seed, variant=spec.variant)
+    result["best_val_dice"] = best_val_dice
     write_json(os.path.join(folder, "result.json"), result)
     open(os.path.join(folder, "DONE"), "w").write("now\n")
 
@@ -22,7 +24,8 @@ def test_the_table1_grid_is_planned_and_a_second_pass_submits_nothing(phantom_ro
     argv = ["table1_acdc", "--preset", "paper", "--data", phantom_root, "--cache-dir", str(tmp_path / "c"),
             "--out", out]
     args, experiment_argv = cli.parser().parse_known_args(argv)
-    plan, script, _, statuses = cli.plan_sweep(args, experiment_argv)
+    plan, script, _ = cli.plan_sweep(args, experiment_argv)
+    statuses = cli.statuses_of(plan)
     assert script == find_experiment_script("table1_acdc") and len(statuses) == 4 * 7 * 3
     assert {s.state for s in statuses} == {"pending"}
     for spec in plan.grid.specs():
@@ -38,7 +41,7 @@ def test_status_after_a_mix_of_done_failed_running_and_pending_runs(phantom_root
     argv = ["table1_acdc", "--preset", "quick", "--methods", "unet", "sdnet", "--labels", "1", "--splits", "0", "1",
             "--data", phantom_root, "--cache-dir", str(tmp_path / "c"), "--out", out]
     args, experiment_argv = cli.parser().parse_known_args(argv)
-    plan, script, argv_abs, _ = cli.plan_sweep(args, experiment_argv)
+    plan, script, argv_abs = cli.plan_sweep(args, experiment_argv)
     from sdnet.sweep.plan import record_sweep
 
     record_sweep(out, script, argv_abs, "local")
@@ -77,3 +80,29 @@ def test_bad_executor_requests_are_refused(tmp_path, capsys, monkeypatch):
     for workers in ("0", "-4"):
         assert cli.main(["table1_acdc", "--workers", workers, "--out", str(tmp_path)]) == 2
         assert f"--workers {workers}: expected a whole number of at least 1" in capsys.readouterr().err
+
+
+def test_a_second_wave_runs_the_rate_the_tuning_seed_chose(phantom_root, tmp_path, capsys, monkeypatch, rng):
+    out = str(tmp_path / "out")
+    argv = ["table1_equal_terms", "--preset", "cpu", "--methods", "unet", "--labels", "0.015", "--seeds", "1", "2",
+            "--variants", "equal_lr0.0001", "equal_lr0.001", "--data", phantom_root, "--cache-dir",
+            str(tmp_path / "c"), "--out", out, "--executor", "local"]
+    validation = {"equal_lr0.0001": 0.7, "equal_lr0.001": 0.6}
+    waves = []
+
+    def execute(args, commands, log_dir, slots):      # each submitted run finishes at once
+        names = [name for name, _ in commands]
+        waves.append(names)
+        plan, _, _ = cli.plan_sweep(*cli.parser().parse_known_args(argv))
+        for spec in plan.grid.all_specs():
+            if spec.name in names:
+                finish(out, spec, rng, validation[spec.variant])
+        return {name: 0 for name in names}
+
+    monkeypatch.setattr(cli, "execute", execute)
+    assert cli.sweep(argv) == 0
+    assert waves == [["unet_equal_lr0.0001/l0.015/split0", "unet_equal_lr0.001/l0.015/split0"],
+                     ["unet_equal_lr0.0001/l0.015/split0_seed2"]]
+    printed = capsys.readouterr().out
+    assert "waiting  unet_equal_<chosen>/l0.015/split0_seed2  (on the tuning seed 1's runs)" in printed
+    assert "candidates chosen on the tuning seed: 1 more run(s)" in printed
