@@ -185,3 +185,16 @@ def test_the_batchnorm_report_scores_a_run_with_moving_training_and_recomputed_s
     assert all(0 <= r[mode] <= 1 for mode in ("inference", "training", "recomputed"))
     assert set(r["test_moving"]) == set(r["test_recomputed"]) == {"mean", "avg"}
     assert {"D_real", "D_inference", "D_training"} <= set(r)
+
+
+def test_the_gradient_report_splits_a_runs_labelled_slices_by_whether_they_hold_a_structure(finished_run, capsys):
+    from sdnet.reporting.gradients import main, slice_gradients
+
+    _, folder, _ = finished_run("unet")
+    g = slice_gradients(folder, "last")
+    assert len(g["structure"]) > 0 and len(g["empty"]) == len(g["foreground_mass_empty"])
+    assert np.all(np.isfinite(g["structure"])) and np.all(g["structure"] > 0)
+    assert main([folder, "--weights", "last"]) == 0
+    assert "| slices without / with a structure |" in capsys.readouterr().out
+    assert main([folder + "_missing"]) == 2
+    assert "error:" in capsys.readouterr().err
