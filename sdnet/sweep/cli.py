@@ -43,7 +43,7 @@ def parser():
 
 
 def plan_sweep(args, experiment_argv):
-    """(plan, script, the experiment's flags with absolute paths, statuses of every run)."""
+    """(plan, script, the experiment's flags with absolute paths)."""
     from sdnet.experiments.cli import build_parser, request_from_args
     from sdnet.experiments.runner import prepare
     from sdnet.sweep.plan import absolute_paths, find_experiment_script, load_experiment
