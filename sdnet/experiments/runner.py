@@ -325,12 +325,12 @@ def selected_specs(plan: Plan) -> list:
 def reused_folder(plan: Plan, spec):
     """The --runs folder of `spec` when it holds this very run finished; None when it holds
     none; ValueError when it holds another run (configuration, data or spec differ)."""
-    from sdnet.training.folder import RunFolder, identity
-    from sdnet.training.run import describe_run
-    from sdnet.training.spec import run_path
-
     if plan.request.runs is None:
         return None
+    from sdnet.training.folder import RunFolder, identity
+    from sdnet.training.run import describe_run      # loads the backend: not for a sweep driver without --runs
+    from sdnet.training.spec import run_path
+
     folder = RunFolder(run_path(plan.request.runs, spec))
     if not folder.done:
         return None

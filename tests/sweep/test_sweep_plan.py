@@ -106,3 +106,20 @@ def test_a_second_wave_runs_the_rate_the_tuning_seed_chose(phantom_root, tmp_pat
     printed = capsys.readouterr().out
     assert "waiting  unet_equal_<chosen>/l0.015/split0_seed2  (on the tuning seed 1's runs)" in printed
     assert "candidates chosen on the tuning seed: 1 more run(s)" in printed
+
+
+def test_the_driver_plans_a_grid_with_candidates_without_loading_a_backend(phantom_root, tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom sdnet.sweep import cli\n"
+            f"argv = ['table1_equal_terms', '--preset', 'cpu', '--methods', 'unet', '--labels', '0.015', '--seeds', "
+            f"'1', '2', '--data', {phantom_root!r}, '--cache-dir', {str(tmp_path / 'c')!r}, '--out', "
+            f"{str(tmp_path / 'out')!r}]\n"
+            "plan, _, _ = cli.plan_sweep(*cli.parser().parse_known_args(argv))\n"
+            "cli.print_statuses(cli.statuses_of(plan))\n"
+            "print('loaded:', sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "waiting  unet_equal_<chosen>/l0.015/split0_seed2" in done.stdout
+    assert "loaded: []" in done.stdout
