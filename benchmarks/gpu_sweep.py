@@ -33,16 +33,11 @@ SMALL_FILES = (".json", ".csv", ".txt", ".log", ".md", "DONE")     # what comes 
 LIMIT_BYTES = 16 * 2 ** 20
 
 
-def visible_gpus() -> int:
-    try:
-        listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return 0
-    return sum(line.startswith("GPU ") for line in listed.splitlines())
-
-
 def sweep_command(args, experiment_argv, work) -> list:
-    slots = (["--gpus", ",".join(["0"] * args.slots)] if visible_gpus() else ["--workers", str(args.slots)])
+    from sdnet.sweep.executors import visible_gpus
+
+    first = (visible_gpus() or [None])[0]
+    slots = (["--gpus", ",".join([first] * args.slots)] if first is not None else ["--workers", str(args.slots)])
     return [sys.executable, "-m", "sdnet.cli", "sweep", args.experiment, "--executor", "local", *slots,
             "--out", work, *(["--backend", args.backend] if args.backend else []), *experiment_argv]
 
@@ -93,13 +88,13 @@ def main(argv=None):
     p.add_argument("--out", required=True, help="where the returned files go ($OUT on the device)")
     p.add_argument("--work", default=None, help="the sweep's output folder (default: a folder beside --out)")
     p.add_argument("--budget-s", type=float, default=540.0, help="wall seconds for the sweep")
-    p.add_argument("--slots", type=int, default=8, help="runs at a time (on GPU 0 when one is visible)")
+    p.add_argument("--slots", type=int, default=8, help="runs at a time (on the first GPU when one is visible)")
     p.add_argument("--backend", default=None, help="default: jax where TensorFlow is absent")
     p.add_argument("--wheels", default=None, help="a folder of wheels for what is not installed")
     args = p.parse_args(ours)
     if args.slots < 1:
         p.error(f"--slots {args.slots}: expected at least 1")
-    sys.path.insert(0, HERE)
+    sys.path[:0] = [HERE, ROOT]          # gpu_job beside it; sdnet where it is not installed
     from gpu_job import default_backend, install_missing
 
     install_missing(args.wheels)
