@@ -5,6 +5,7 @@
     sdnet decompose  --model MODEL_DIR --input scan.nii.gz --out DIR
     sdnet synthesize --model MODEL_DIR --anatomy A.nii.gz --modality B.nii.gz --out C.nii.gz
     sdnet export     RUN_DIR MODEL_DIR
+    sdnet archive    OUT RECORD      (finished runs' records without weights: report and resume elsewhere)
     sdnet sweep      EXPERIMENT [its flags] --executor local|ray|slurm --out DIR   (see sdnet sweep --help)
     sdnet compare    OUT --a METHOD:WEIGHTS --b METHOD:WEIGHTS --fraction F     (and curves, batchnorm)
 
@@ -358,6 +359,16 @@ def cmd_export(args):
     return 0
 
 
+def cmd_archive(args):
+    from sdnet.experiments.archive import archive
+
+    done = archive(args.out, args.record)
+    print(f"{args.record}: {len(done['copied'])} finished run(s) recorded, {len(done['present'])} already there")
+    if done["unfinished"]:
+        print(f"not finished, left out ({len(done['unfinished'])}): " + ", ".join(done["unfinished"]))
+    return 0
+
+
 def build_parser():
     p = argparse.ArgumentParser(prog="sdnet", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -421,6 +432,16 @@ def build_parser():
     q.add_argument("model_dir", help="a new folder")
     q.add_argument("--weights", choices=["last", "best"], default=None)
     q.set_defaults(handler=cmd_export)
+
+    q = sub.add_parser("archive", help="the records of an output folder's finished runs, without weights",
+                       description="Copies each finished run's run.json, training log, per-patient test scores "
+                                   "and result.json (no weights, no checkpoint) into RECORD, an output folder of "
+                                   "its own: --report-only --out RECORD rebuilds the report, --runs RECORD "
+                                   "continues the grid elsewhere without training them again. Runs still "
+                                   "training are left out; running it again adds the runs finished since.")
+    q.add_argument("out", help="an experiment's output folder (its --out)")
+    q.add_argument("record", help="a folder outside it (new, or a record of the same configuration)")
+    q.set_defaults(handler=cmd_archive)
 
     sub.add_parser("sweep", add_help=False, help="every run of an experiment's grid on local GPUs, Ray or SLURM "
                                                  "(sdnet sweep --help)")

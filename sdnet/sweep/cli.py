@@ -56,13 +56,18 @@ def plan_sweep(args, experiment_argv):
 
 
 def statuses_of(plan) -> list:
-    """The status of every run known so far, and a `waiting` one for each run whose candidate the
-    tuning seed has not chosen yet."""
-    from sdnet.experiments.runner import chosen_candidates, current_specs
+    """The status of every run known so far (done where --runs holds it finished), and a `waiting`
+    one for each run whose candidate the tuning seed has not chosen yet."""
+    from sdnet.experiments.runner import chosen_candidates, current_specs, reused_folder
     from sdnet.sweep.plan import RunStatus, status_of
 
+    def status(spec):
+        reused = reused_folder(plan, spec)
+        return RunStatus(spec.name, reused, "done", f"in --runs {plan.request.runs}") if reused else \
+            status_of(plan.out, spec)
+
     waiting = plan.grid.waiting(chosen_candidates(plan)) if plan.grid.candidates else []
-    return ([status_of(plan.out, spec) for spec in current_specs(plan)]
+    return ([status(spec) for spec in current_specs(plan)]
             + [RunStatus(name, "", "waiting", f"on the tuning seed {plan.grid.tuning_seed}'s runs")
                for name in waiting])
 

@@ -18,7 +18,7 @@ from sdnet.training.lock import RunLock, describe_owner
 from sdnet.training.spec import run_path
 
 SWEEP_FILE = "sweep.json"
-PATH_FLAGS = ("--out", "--data", "--cache-dir")
+PATH_FLAGS = ("--out", "--data", "--cache-dir", "--runs")
 
 
 def find_experiment_script(name) -> str:

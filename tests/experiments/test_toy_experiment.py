@@ -129,3 +129,47 @@ def test_a_candidate_is_chosen_on_the_tuning_seeds_validation_and_alone_runs_the
     assert (out / "runs" / f"unet_{chosen}" / "l1" / "split0_seed2" / "result.json").exists()
     assert not (out / "runs" / f"unet_{other}" / "l1" / "split0_seed2").exists()
     assert "Not finished yet" not in open(out / "report.md").read()
+
+
+def test_an_archived_record_rebuilds_the_report_and_lets_the_grid_continue_without_retraining(phantom_root, tmp_path,
+                                                                                                capsys):
+    from sdnet.cli import main as sdnet_main
+
+    exp = toy_experiment(phantom_root)
+    out, record = tmp_path / "out", tmp_path / "record"
+    common = ["--preset", "tiny", "--cache-dir", str(tmp_path / "cache"), "--methods", "unet", "--labels", "1", "0.5",
+              "--set", "epochs=2", "batches_per_epoch=2"]
+    assert main(exp, common + ["--out", str(out), "--only", "unet/l1/split0"]) == 0
+    assert main(exp, common + ["--out", str(out), "--only", "unet/l0.5/split0", "--stop-after-epochs", "1"]) == 4
+    assert sdnet_main(["archive", str(out), str(record)]) == 0
+    said = capsys.readouterr().out
+    assert "1 finished run(s) recorded, 0 already there" in said and "left out (1): runs/unet/l0.5/split0" in said
+    files = sorted(str(p.relative_to(record)) for p in record.rglob("*") if p.is_file())
+    assert files == ["experiment.json"] + [f"runs/unet/l1/split0/{n}" for n in
+                                           ("DONE", "result.json", "run.json", "test_scores_best.csv",
+                                            "test_scores_last.csv", "training_log.csv")]   # no weights
+    report = (out / "report.md").read_text()
+    assert main(exp, common + ["--out", str(record), "--labels", "1", "--report-only"]) == 0
+    rows = [line for line in report.splitlines() if line.startswith("| 1 |")]
+    assert rows and rows == [line for line in (record / "report.md").read_text().splitlines()
+                             if line.startswith("| 1 |")]             # the same numbers from the record
+    # elsewhere: the recorded run is reused, the unfinished one trained; archiving again adds it
+    assert main(exp, common + ["--out", str(tmp_path / "again"), "--runs", str(record)]) == 0
+    assert not (tmp_path / "again" / "runs" / "unet" / "l1").exists()
+    assert (tmp_path / "again" / "runs" / "unet" / "l0.5" / "split0" / "result.json").exists()
+    assert sdnet_main(["archive", str(tmp_path / "again"), str(record)]) == 0
+    assert "1 finished run(s) recorded, 0 already there" in capsys.readouterr().out
+    assert sdnet_main(["archive", str(out), str(record)]) == 0          # nothing new: nothing copied
+    assert "0 finished run(s) recorded, 1 already there" in capsys.readouterr().out
+    # bad input: one line naming the folder and what was expected
+    for args, expected in (([str(tmp_path / "nothing"), str(record)], "folder not found"),
+                           ([str(record / "runs"), str(tmp_path / "r2")], "no experiment.json"),
+                           ([str(out), str(out / "record")], "must be a folder outside"),
+                           ([str(out), str(out / "report.md")], "must be a folder outside"),
+                           ([str(out), str(tmp_path / "cache")], "a folder with other content")):
+        assert sdnet_main(["archive"] + args) == 2
+        assert expected in capsys.readouterr().err
+    other = tmp_path / "other"
+    assert main(exp, common[:-2] + ["epochs=1", "batches_per_epoch=2", "--out", str(other), "--labels", "1"]) == 0
+    assert sdnet_main(["archive", str(other), str(record)]) == 2
+    assert "records runs of another configuration or data (differing: config.epochs)" in capsys.readouterr().err

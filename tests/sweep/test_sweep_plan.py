@@ -123,3 +123,29 @@ def test_the_driver_plans_a_grid_with_candidates_without_loading_a_backend(phant
     assert done.returncode == 0, done.stderr[-2000:]
     assert "waiting  unet_equal_<chosen>/l0.015/split0_seed2" in done.stdout
     assert "loaded: []" in done.stdout
+
+
+def test_runs_recorded_elsewhere_count_as_done_and_choose_the_second_wave(phantom_root, tmp_path, capsys, monkeypatch,
+                                                                          rng):
+    from sdnet.experiments.runner import run_config
+    from sdnet.training.run import describe_run
+
+    record, out = str(tmp_path / "record"), str(tmp_path / "out")
+    argv = ["table1_equal_terms", "--preset", "cpu", "--methods", "unet", "--labels", "0.015", "--seeds", "1", "2",
+            "--variants", "equal_lr0.0001", "equal_lr0.001", "--data", phantom_root, "--cache-dir",
+            str(tmp_path / "c"), "--executor", "local"]
+    plan, _, _ = cli.plan_sweep(*cli.parser().parse_known_args(argv + ["--out", record]))
+    for spec, level in zip(plan.grid.tuning_specs()[("unet", "equal", 0.015)], (0.6, 0.7)):   # another machine's
+        write_json(os.path.join(run_path(record, spec), "run.json"), describe_run(spec, run_config(plan, spec),
+                                                                                   plan.loader))
+        finish(record, spec, rng, level)
+    commands = []
+    monkeypatch.setattr(cli, "execute", lambda args, todo, log_dir, slots: commands.extend(todo) or
+                        {name: 0 for name, _ in todo})
+    monkeypatch.chdir(tmp_path)
+    assert cli.sweep(argv + ["--out", out, "--runs", "record"]) == 0
+    printed = capsys.readouterr().out
+    assert f"done     unet_equal_lr0.0001/l0.015/split0  (in --runs {record})" in printed
+    ((name, command),) = commands                  # the chosen rate's second seed alone
+    assert name == "unet_equal_lr0.001/l0.015/split0_seed2"
+    assert command[command.index("--runs") + 1] == record        # absolute: a worker may start elsewhere
