@@ -64,10 +64,21 @@ def gpu_share_env(slots, gpu) -> dict:
     return {key: value for key, value in wanted.items() if key not in os.environ}
 
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+
+
+def cpu_share_env(slots) -> dict:
+    """The threads of a run on a CPU worker: the machine's cores shared out among the runs at a
+    time. Otherwise TensorFlow and oneDNN size their pools to the whole machine in every run, and
+    k runs ask for k times the cores (docs/BENCHMARKS.md). A value the user set wins."""
+    threads = str(max(1, (os.cpu_count() or 1) // len(slots)))
+    return {key: threads for key in THREAD_VARIABLES if key not in os.environ}
+
+
 def run_local(commands, log_dir, slots):
     """One run per slot at a time. `slots`: GPU indices (each run sees only its own through
     CUDA_VISIBLE_DEVICES; an index given k times runs k at a time on that card, each with a k-th
-    of its memory) or None entries for CPU workers. Ctrl-C stops the children (their last
+    of its memory) or None entries for CPU workers (each with its share of the cores). Ctrl-C stops the children (their last
     checkpoint stays; rerunning the sweep continues)."""
     os.makedirs(log_dir, exist_ok=True)
     queue, running, statuses = list(commands), {}, {}
@@ -82,6 +93,8 @@ def run_local(commands, log_dir, slots):
                 if slots[slot] is not None:
                     env["CUDA_VISIBLE_DEVICES"] = str(slots[slot])
                     env.update(gpu_share_env(slots, slots[slot]))
+                else:
+                    env.update(cpu_share_env(slots))
                 logfile = open(os.path.join(log_dir, name.replace("/", "_") + ".log"), "a")
                 process = subprocess.Popen(command, env=env, stdout=logfile, stderr=subprocess.STDOUT)
                 running[slot] = (name, process, time.time(), logfile)

@@ -39,6 +39,25 @@ def test_runs_sharing_a_gpu_split_its_memory(tmp_path, monkeypatch):
     assert "XLA_PYTHON_CLIENT_MEM_FRACTION" not in gpu_share_env(["0", "0"], "0")
 
 
+def test_cpu_workers_share_the_cores_out(tmp_path, monkeypatch):
+    """Two runs on two cores get a thread each, not a pool as large as the machine each; a
+    setting the user made is kept."""
+    from sdnet.sweep.executors import THREAD_VARIABLES, cpu_share_env
+
+    for key in THREAD_VARIABLES:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    record = "import json, os, sys; json.dump(dict(os.environ), open(sys.argv[1], 'w'))"
+    commands = [(f"run{i}", [sys.executable, "-c", record, str(tmp_path / f"run{i}.json")]) for i in range(2)]
+    assert run_local(commands, str(tmp_path / "logs"), slots=[None, None]) == {"run0": 0, "run1": 0}
+    env = json.load(open(tmp_path / "run1.json"))
+    assert [env[key] for key in THREAD_VARIABLES] == ["1", "1", "1"] and "CUDA_VISIBLE_DEVICES" not in env
+    assert cpu_share_env([None]) == {key: "2" for key in THREAD_VARIABLES}
+    assert cpu_share_env([None] * 3) == {key: "1" for key in THREAD_VARIABLES}      # never none
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    assert "OMP_NUM_THREADS" not in cpu_share_env([None, None])
+
+
 def test_a_failed_run_is_reported_and_the_others_go_on(tmp_path, capsys):
     commands = [("bad", [sys.executable, "-c", "raise SystemExit(5)"]), ("good", [sys.executable, "-c", "pass"])]
     assert run_local(commands, str(tmp_path), slots=[None]) == {"bad": 5, "good": 0}
