@@ -116,12 +116,13 @@ class AdversarialMethod(Method):
         return self.ops.masks(images, training=self.cfg.fake_masks == "predicted_training_bn")
 
     # -- diagnostics and state -------------------------------------------------------------------
-    def diagnostics(self, data, structures) -> dict:
+    def diagnostics(self, data, structures, predicted=None) -> dict:
         """The common diagnostics and D_M's mean score of true and of predicted masks (LSGAN
         targets: real 1, fake 0)."""
-        out = super().diagnostics(data, structures)
+        predicted = self.segment(data.images) if predicted is None else predicted
+        out = super().diagnostics(data, structures, predicted)
         out["D_real"] = float(np.mean(predict(self.discriminator, data.masks)))
-        out["D_fake"] = float(np.mean(predict(self.discriminator, self.segment(data.images))))
+        out["D_fake"] = float(np.mean(predict(self.discriminator, predicted)))
         return out
 
     def get_state(self) -> dict:

@@ -210,14 +210,15 @@ class Method(abc.ABC):
             for variable, value in zip(net.non_trainable_variables, kept):
                 variable.assign(value)
 
-    def diagnostics(self, data, structures) -> dict:
+    def diagnostics(self, data, structures, predicted=None) -> dict:
         """Per-epoch numbers that explain a validation curve: predicted / true area of each
         structure on `data`, and the validation Dice again with training-mode batch norm (the
         statistics of each batch, as the updates see them: far above the logged validation
-        Dice when the moving statistics do not describe the images)."""
+        Dice when the moving statistics do not describe the images). `predicted`: this model's
+        `segment(data.images)`, where the caller has it already."""
         from sdnet.evaluation import slice_dice
 
-        predicted = self.segment(data.images)
+        predicted = self.segment(data.images) if predicted is None else predicted
         in_training_mode = self.training_mode_masks(data.images, self.cfg.batch_size)
         out = {"val_dice_training_bn": float(np.mean(slice_dice(data.masks, in_training_mode[..., :data.masks.shape[-1]])))}
         for c, name in enumerate(structures):
@@ -249,9 +250,9 @@ class Method(abc.ABC):
     def train_step(self, batch: Batch, rng: np.random.Generator) -> dict:
         """One training step; returns its losses by name (they become the log's columns)."""
 
-    def on_validation_end(self, validation, structures) -> dict:
-        """Numbers logged beside the epoch's losses."""
-        return self.diagnostics(validation, structures)
+    def on_validation_end(self, validation, structures, predicted=None) -> dict:
+        """Numbers logged beside the epoch's losses (`predicted`: the validation masks)."""
+        return self.diagnostics(validation, structures, predicted)
 
     def on_epoch_end(self, epoch, logs: dict):
         """Called after an epoch is logged, before its checkpoint is written."""

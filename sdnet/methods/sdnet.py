@@ -133,10 +133,10 @@ class SDNet(AdversarialMethod):
             self._mask_network = keras.Model(image, self.segmentor(self.anatomy_encoder(image)))
         return self._mask_network
 
-    def diagnostics(self, data, structures) -> dict:
+    def diagnostics(self, data, structures, predicted=None) -> dict:
         """Also the anatomy channels' occupancy: the fraction of pixels each channel of s covers."""
         occupancy = self.anatomy(data.images).mean(axis=(0, 1, 2))
-        return {**super().diagnostics(data, structures),
+        return {**super().diagnostics(data, structures, predicted),
                 **{f"s{c}_occupancy": float(v) for c, v in enumerate(occupancy)}}
 
     def anatomy(self, images, batch_size=32):

@@ -100,8 +100,8 @@ class SDNetVolume(SDNet):
         """Regressed pixel count of the area structure, one per image."""
         return predict(self.area_regressor, self.anatomy(images, batch_size), batch_size)[:, 0]
 
-    def diagnostics(self, data, structures) -> dict:
+    def diagnostics(self, data, structures, predicted=None) -> dict:
         """Also the regressor's mean absolute error on `data`, in pixels."""
         self.area_channel = self._channel(structures)
         error = np.abs(self.predict_areas(data.images) - self.areas(data.masks)[:, 0])
-        return {**super().diagnostics(data, structures), "val_area_MAE": float(error.mean())}
+        return {**super().diagnostics(data, structures, predicted), "val_area_MAE": float(error.mean())}

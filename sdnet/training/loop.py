@@ -185,9 +185,12 @@ class EpochLoop:
         if self.cfg.batchnorm_statistics == "recomputed":
             recalibrate_batchnorm(method.mask_network(), self.calibration_images(), self.cfg.batch_size,
                                   method.training_mode_forward())
-        val_dice = validation_dice(method, self.data.validation)
+        # one prediction of the validation images for the score and the diagnostics: each pass
+        # costs about a sixth of a U-Net epoch's 100 steps on a CPU
+        predicted = method.segment(self.data.validation.images)
+        val_dice = validation_dice(method, self.data.validation, predicted=predicted)
         values = {"val_dice": val_dice, "val_loss": 1 - val_dice, **losses,
-                  **method.on_validation_end(self.data.validation, self.structures)}
+                  **method.on_validation_end(self.data.validation, self.structures, predicted)}
         _, stop = stopper.update(1.0 - val_dice)
         if val_dice > state["best_val"]:
             state["best_val"], state["best_epoch"] = val_dice, state["epochs_trained"]

@@ -178,6 +178,21 @@ def test_diagnostics_score_validation_with_batch_statistics_apart_from_the_movin
     assert np.abs(model.predict_masks(x) - inference_mode).max() > 1e-2     # inference mode did change
 
 
+def test_diagnostics_given_the_validation_masks_predict_them_no_more_and_log_the_same_numbers(tiny_cfg, batch):
+    """The loop predicts the validation images once per epoch and hands the masks on: SDNet's
+    diagnostics (areas, D_fake, occupancy) are then the numbers they compute on their own."""
+    from sdnet.data import Data
+
+    x, m = batch
+    model = SDNet(tiny_cfg)
+    model.train_supervised(x, m)
+    data = Data(images=x, masks=m, subject=np.zeros(len(x), int))
+    alone = model.diagnostics(data, ("MYO", "LV", "RV"))
+    predicted = model.segment(x)
+    model.segment = model.predict_masks = None          # any further prediction of the masks fails
+    assert model.diagnostics(data, ("MYO", "LV", "RV"), predicted) == alone
+
+
 def test_factor_statistics_count_empty_channels_and_read_the_posterior_variance(tiny_cfg, batch):
     """A channel whose softmax logit is pushed far down is zero everywhere; a z_log_var layer
     with zero weights and bias log(0.5) gives the variance 0.5 in every dimension."""
