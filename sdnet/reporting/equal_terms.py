@@ -75,10 +75,22 @@ def labelled_updates(runs) -> str:
     return "/".join(str(c) for c in counts)
 
 
-def equal_terms_report(results: list, fractions) -> list:
+def declared_rates(specs) -> dict:
+    """{(method, setting, fraction): {rate}}: the candidates the grid declares for each row."""
+    declared = {}
+    for spec in specs:
+        match = VARIANT.match(spec.variant or "")
+        if match:
+            declared.setdefault((spec.method, match.group("setting"), spec.fraction), set()).add(
+                float(match.group("rate")))
+    return declared
+
+
+def equal_terms_report(results: list, fractions, declared=None) -> list:
     """Markdown lines: per fraction, a row per method and setting with its chosen rate, the
     validation Dice of every rate, its test scores (last and best weights) and the per-patient p
-    against the U-Net."""
+    against the U-Net. `declared` (`declared_rates`): a row whose candidates have not all run on
+    the tuning seed says so, since its rate is not chosen yet."""
     found = candidates(results)
     chosen = choose_rates(found)
     lines = ["## Equal terms: each method at its own best learning rate", "",
@@ -101,6 +113,9 @@ def equal_terms_report(results: list, fractions) -> list:
             runs = found[key][rate]
             rates = ", ".join(f"{'**' if r == rate else ''}{r:g}: {100 * v:.1f}{'**' if r == rate else ''}"
                               for r, v in sorted(validation.items()))
+            expected = (declared or {}).get(key, set())
+            if len(validation) < len(expected):
+                rates += f" (not chosen yet: {len(validation)} of {len(expected)} rates run)"
             cells = [f"{m:.1f} ± {s:.1f}" for m, s in (per_patient_mean(runs, w, "mean") for w in ("last", "best"))]
             tests = []
             for weights in ("last", "best"):
@@ -111,7 +126,8 @@ def equal_terms_report(results: list, fractions) -> list:
                     c = compare(results, (method_and_variant(method, variant_name(setting, rate)), weights),
                                 (method_and_variant(REFERENCE[0], variant_name(REFERENCE[1], reference[0])), weights),
                                 fraction, "original", "mean")
-                    tests.append(f"{c['p']:.3g} ({c['patients']} patients)")
+                    seeds = ", ".join(str(seed) for seed in c["seeds"])
+                    tests.append(f"{c['p']:.3g} ({c['patients']} patients, seed{'s' if len(c['seeds']) > 1 else ''} {seeds})")
                 except ValueError:
                     tests.append("–")
             lines.append(f"| {row_label(method, setting)} | {rates} | {len(runs)} | {labelled_updates(runs)} | "
@@ -123,4 +139,4 @@ def equal_terms_report(results: list, fractions) -> list:
 def analyse(plan, folders: dict) -> list:
     """The experiment's analysis: the equal-terms table of every finished run."""
     results = [read_json(os.path.join(f, "result.json")) for f in folders.values()]
-    return equal_terms_report(results, plan.exp.fractions)
+    return equal_terms_report(results, plan.exp.fractions, declared_rates(plan.grid.all_specs()))

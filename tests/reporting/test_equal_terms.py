@@ -2,7 +2,8 @@
 test scores per patient, paired tests against the U-Net."""
 import numpy as np
 
-from sdnet.reporting.equal_terms import choose_rates, candidates, equal_terms_report
+from sdnet.reporting.equal_terms import choose_rates, candidates, declared_rates, equal_terms_report
+from sdnet.training.spec import RunSpec
 
 from helpers import fake_result
 
@@ -29,5 +30,22 @@ def test_the_rate_is_chosen_on_validation_never_on_test_and_rows_are_tested_per_
     table = [line for line in lines if line.startswith("| ")]
     assert table[1].startswith("| U-Net | 0.0001: 60.0, **0.001: 70.0** | 3 |")
     sdnet = next(line for line in table if line.startswith("| SDNet (stabilised)"))
-    assert "(6 patients)" in sdnet                # 6 test patients, not 18 patient-seeds
+    assert "(6 patients, seeds 1, 2, 3)" in sdnet      # 6 test patients, not 18 patient-seeds
     assert next(line for line in table if line.startswith("| SDNet (faithful)"))
+
+
+def test_a_row_whose_rates_have_not_all_run_says_its_rate_is_not_chosen_and_which_seeds_a_p_pairs():
+    """One SDNet rate of three finished on the tuning seed, the U-Net's row complete: SDNet's
+    rate is only the best so far, and its p pairs the one seed both ran."""
+    rng = np.random.default_rng(0)
+    results = [run("unet", "equal_lr0.001", 0.70, 0.40, seed, rng) for seed in (1, 2, 3)]
+    results += [run("unet", "equal_lr0.0001", 0.60, 0.55, 1, rng), run("sdnet", "equal_lr0.0003", 0.75, 0.60, 1, rng)]
+    declared = declared_rates([RunSpec(method, 0.015, 0, 1, f"equal_lr{rate:g}")
+                               for method in ("unet", "sdnet") for rate in (1e-4, 3e-4, 1e-3)])
+    assert declared["sdnet", "equal", 0.015] == {1e-4, 3e-4, 1e-3}
+    table = [line for line in equal_terms_report(results, (0.015,), declared) if line.startswith("| ")]
+    sdnet = next(line for line in table if line.startswith("| SDNet (stabilised)"))
+    assert "**0.0003: 75.0** (not chosen yet: 1 of 3 rates run)" in sdnet
+    assert "(6 patients, seed 1)" in sdnet
+    unet = next(line for line in table if line.startswith("| U-Net"))
+    assert "not chosen yet: 2 of 3" in unet      # its 3e-4 has not run either
