@@ -74,7 +74,10 @@ def plot_curves(runs, columns, path, title=None):
     columns = [c for c in columns if any(c in log for _, log in logs)]
     cols = min(3, len(columns))
     rows = int(np.ceil(len(columns) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
+    legend_cols = 2 if cols == 1 else 3
+    legend_height = 0.16 * int(np.ceil(len(logs) / legend_cols)) + 0.1      # inches, below the panels
+    height = 3.0 * rows + legend_height
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, height), squeeze=False)
     for ax, column in zip(axes.ravel(), columns):
         for i, (label, log) in enumerate(logs):
             if column in log:
@@ -87,10 +90,15 @@ def plot_curves(runs, columns, path, title=None):
             ax.set_yscale("log")
     for ax in axes.ravel()[len(columns):]:
         ax.set_axis_off()
-    axes.ravel()[0].legend(fontsize=7)
+    # one legend below the panels, so that with many runs it hides no curve
+    handles = {}
+    for ax in axes.ravel():
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=legend_cols, fontsize=7, frameon=False)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, legend_height / height, 1, 1))
     fig.savefig(path, dpi=90)
     plt.close(fig)
     return path
