@@ -258,9 +258,10 @@ def check_report_flags(exp: Experiment, out, cfg: SDNetConfig, data_name):
 
 
 def run_config(plan: Plan, spec) -> SDNetConfig:
-    """The configuration of one run of the plan (`run_configuration`), with the data's structures."""
+    """The configuration of one run of the plan (`run_configuration`), with the data's structures
+    and the run's seed, as `Run` trains it (so that a --runs folder's seed-2 run is recognised)."""
     return run_configuration(plan.exp, plan.request.preset, plan.request.overrides, spec,
-                             plan.roles).replace(num_masks=plan.cfg.num_masks)
+                             plan.roles).replace(num_masks=plan.cfg.num_masks, seed=spec.seed)
 
 
 def check_disk(plan: Plan):
