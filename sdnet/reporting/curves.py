@@ -74,14 +74,17 @@ def plot_curves(runs, columns, path, title=None):
     columns = [c for c in columns if any(c in log for _, log in logs)]
     cols = min(3, len(columns))
     rows = int(np.ceil(len(columns) / cols))
-    legend_cols = 2 if cols == 1 else 3
+    legend_cols = max(1, cols)
+    # ten runs or fewer: the default colour cycle; more: twenty colours, so that no two runs share one
+    colours = [f"C{i}" for i in range(10)] if len(logs) <= 10 else list(plt.get_cmap("tab20").colors)
     legend_height = 0.16 * int(np.ceil(len(logs) / legend_cols)) + 0.1      # inches, below the panels
     height = 3.0 * rows + legend_height
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, height), squeeze=False)
     for ax, column in zip(axes.ravel(), columns):
         for i, (label, log) in enumerate(logs):
             if column in log:
-                ax.plot(np.arange(1, len(log[column]) + 1), log[column], "-o", ms=3, color=f"C{i % 10}", label=label)
+                ax.plot(np.arange(1, len(log[column]) + 1), log[column], "-o", ms=3, color=colours[i % len(colours)],
+                        label=label)
         ax.set_title(column, fontsize=9)
         ax.set_xlabel("epoch", fontsize=8)
         ax.grid(alpha=0.3)
