@@ -1,4 +1,13 @@
 """Shared fixtures: a tiny configuration and a small phantom in the ACDC layout."""
+import os
+
+# XLA's CPU code generation at its lowest optimisation level: the tests' programs are tiny, and
+# on a 2-core CPU compiling them, not running them, is what takes the time (JAX's random
+# initialisers compile once per weight shape: 2-8 s each at the default level, 0.5 s at this one).
+# Set before JAX or TensorFlow is imported; the subprocesses that tests start inherit it.
+if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0").strip()
+
 import numpy as np
 import pytest
 

@@ -49,12 +49,17 @@ def trained(method_name, cfg, executor, steps):
     return method, losses
 
 
+# SDNet-LVV runs every SDNet update and adds its own, so it stands for SDNet's "unsupervised" fake
+# masks; the GAN shares SDNet's discriminator code. Each case costs two compilations of the whole
+# iteration (minutes on a 2-core CPU), so SDNet's own case runs on JAX only, where it is compared
+# at 1e-4: on TensorFlow it could only be compared at 5 %, which SDNet-LVV's case already does.
 @pytest.mark.parametrize("method_name, fake_masks", [("unet", "predicted"), ("gan", "predicted"),
-                                                     ("sdnet", "predicted"), ("sdnet", "unsupervised"),
-                                                     ("sdnet_lvv", "predicted")])
+                                                     ("sdnet", "predicted"), ("sdnet_lvv", "unsupervised")])
 def test_compiled_iterations_compute_what_the_separate_calls_compute(method_name, fake_masks):
-    cfg = get_preset("tiny", run_eagerly=False, fake_masks=fake_masks)
     amplified = keras.backend.backend() == "tensorflow" and method_name.startswith("sdnet")
+    if amplified and method_name == "sdnet":
+        pytest.skip("on TensorFlow SDNet's iteration is compared through SDNet-LVV's case; exactly under JAX")
+    cfg = get_preset("tiny", run_eagerly=False, fake_masks=fake_masks)
     steps = 2 if amplified else 3
     separate, separate_losses = trained(method_name, cfg, "separate", steps)
     compiled, compiled_losses = trained(method_name, cfg, "compiled", steps)
@@ -83,11 +88,13 @@ def test_the_engine_setting_chooses_the_executor(tiny_cfg):
 
 
 def test_a_resumed_run_continues_the_compiled_iterations_identically(phantom_loader, tmp_path):
+    """The GAN: its compiled iteration holds a pool buffer and host draws, as SDNet's does, at half
+    the compilation time; every method's resumption is tested with separate calls in test_run.py."""
     from sdnet.training.run import Run
     from sdnet.training.spec import RunSpec
 
     cfg = get_preset("tiny", run_eagerly=False, engine="compiled", epochs=2)
-    spec = RunSpec("sdnet", 0.06, 0)
+    spec = RunSpec("gan", 0.06, 0)
     straight = Run(spec, cfg, phantom_loader, str(tmp_path / "straight")).execute()
     assert Run(spec, cfg, phantom_loader, str(tmp_path / "resumed")).execute(stop_after_epochs=1) is None
     resumed = Run(spec, cfg, phantom_loader, str(tmp_path / "resumed")).execute()
