@@ -4,7 +4,7 @@ import os
 # XLA's CPU code generation at its lowest optimisation level: the tests' programs are tiny, and
 # on a 2-core CPU compiling them, not running them, is what takes the time (JAX's random
 # initialisers compile once per weight shape: 2-8 s each at the default level, 0.5 s at this one).
-# Set before JAX or TensorFlow is imported; the subprocesses that tests start inherit it.
+# XLA reads it when its first program compiles; the subprocesses that tests start inherit it.
 if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0").strip()
 
