@@ -264,10 +264,17 @@ def run_config(plan: Plan, spec) -> SDNetConfig:
                              plan.roles).replace(num_masks=plan.cfg.num_masks, seed=spec.seed)
 
 
+# Settings that change how a run trains, not the size of its networks or optimisers: runs that
+# differ only in these (a grid's seeds, learning rates, data mixtures) are counted from one build.
+TRAINING_ONLY = ("seed", "learning_rate", "decay", "beta_1", "epochs", "patience", "min_delta",
+                 "batches_per_epoch", "modality_fractions", "batchnorm_statistics", "batchnorm_images",
+                 "test_weights", "engine", "run_eagerly", "xla")
+
+
 def check_disk(plan: Plan):
     """Each finished run keeps its best and last weights; the run in progress also holds a
     checkpoint (weights, batch-norm statistics and every optimiser's moments). Sizes are counted
-    from the networks, built once per method."""
+    from the networks, built once per method and architecture."""
     from sdnet.methods import build_method
     from sdnet.training.spec import run_path
 
@@ -275,14 +282,16 @@ def check_disk(plan: Plan):
                if not os.path.exists(os.path.join(run_path(plan.out, s), "result.json"))]
     if not pending:
         return
-    sizes = {}
+    sizes, keys = {}, {}
     for spec in pending:
-        key = (spec.method, spec.variant)
+        cfg = run_config(plan, spec)
+        architecture = {k: v for k, v in cfg.to_dict().items() if k not in TRAINING_ONLY}
+        keys[spec] = key = (spec.method, tuple(sorted(architecture.items())))
         if key not in sizes:
-            method = build_method(spec.method, run_config(plan, spec))
+            method = build_method(spec.method, cfg)
             weights = sum(math.prod(v.shape) for net in method.networks.values() for v in net.weights) * 4
             sizes[key] = (weights, sum(math.prod(v.shape) for v in method.state_variables()) * 4)
-    need = sum(2 * sizes[(s.method, s.variant)][0] for s in pending) + max(c for _, c in sizes.values()) + 100e6
+    need = sum(2 * sizes[keys[s]][0] for s in pending) + max(c for _, c in sizes.values()) + 100e6
     free = shutil.disk_usage(plan.out).free
     if free < need:
         raise ValueError(f"{plan.out}: {free / 1e9:.1f} GB free, the weights and checkpoints of {len(pending)} "

@@ -11,13 +11,13 @@ ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 
 
 @pytest.mark.slow
-def test_the_gpu_job_benchmarks_trains_and_reports_within_its_budget(tmp_path):
+def test_the_gpu_job_benchmarks_trains_and_reports_within_its_budget(phantom_root, tmp_path):
     # a budget a loaded 2-core machine keeps to: at 150 s the one-epoch probe of a process that
     # must first import TensorFlow took its whole share beside two training runs
     out = tmp_path / "job"
     done = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "gpu_job.py"), "--preset", "tiny",
                            "--budget-s", "300", "--max-epochs", "2", "--out", str(out), "--runs", "unet:1",
-                           "--backend", "tensorflow"], capture_output=True, text=True, timeout=700,
+                           "--backend", "tensorflow", "--data", phantom_root], capture_output=True, text=True, timeout=700,
                           env={**os.environ, "SDNET_CACHE": str(tmp_path / "cache")})
     assert done.returncode == 0, done.stderr[-2000:]
     assert "| tiny | float32 |" in done.stdout or "benchmark cut" in done.stdout

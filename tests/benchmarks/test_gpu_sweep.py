@@ -14,15 +14,15 @@ GRID = ["--", "--preset", "tiny", "--labels", "0.06", "--methods", "unet", "--va
 pytestmark = pytest.mark.slow
 
 
-def job(tmp_path, budget_s, seeds):
+def job(data, tmp_path, budget_s, seeds):
     return subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "gpu_sweep.py"), "table1_equal_terms",
                            "--out", str(tmp_path / "out"), "--budget-s", str(budget_s), "--slots", "2",
-                           "--backend", "tensorflow", *GRID, "--seeds", *seeds], capture_output=True, text=True,
+                           "--backend", "tensorflow", *GRID, "--data", data, "--seeds", *seeds], capture_output=True, text=True,
                           timeout=600, env={**os.environ, "SDNET_CACHE": str(tmp_path / "cache")})
 
 
-def test_the_grid_job_runs_both_waves_and_returns_a_report_and_an_archive(tmp_path):
-    done = job(tmp_path, 400, ["1", "2"])
+def test_the_grid_job_runs_both_waves_and_returns_a_report_and_an_archive(phantom_root, tmp_path):
+    done = job(phantom_root, tmp_path, 400, ["1", "2"])
     assert done.returncode == 0, done.stderr[-2000:]
     assert "sweep finished (exit status 0)" in done.stdout and "3 runs: 3 done" in done.stdout
     assert sorted(os.listdir(tmp_path / "out")) == ["report.md", "runs.tar.gz"]
@@ -33,8 +33,8 @@ def test_the_grid_job_runs_both_waves_and_returns_a_report_and_an_archive(tmp_pa
     assert not [n for n in names if n.endswith(".npz") or "/best/" in n]      # no weights come back
 
 
-def test_a_budget_stops_the_sweep_and_what_there_is_comes_back(tmp_path):
-    done = job(tmp_path, 3, ["1"])
+def test_a_budget_stops_the_sweep_and_what_there_is_comes_back(phantom_root, tmp_path):
+    done = job(phantom_root, tmp_path, 3, ["1"])
     assert done.returncode == 0, done.stderr[-2000:]
     assert "stopped at the budget (3 s)" in done.stdout
     assert os.path.exists(tmp_path / "out" / "runs.tar.gz")

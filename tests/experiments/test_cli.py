@@ -154,14 +154,14 @@ def test_mixtures_of_any_two_modality_tags_take_the_roles_of_mr_and_ct_in_data_o
         prepare(exp, parse(exp, ["--data", str(cine), *common, "--out", str(tmp_path / "o2")]))
 
 
-def test_quick_overrides_apply_to_the_quick_preset_only_and_set_wins(tmp_path):
+def test_quick_overrides_apply_to_the_quick_preset_only_and_set_wins(phantom_root, tmp_path):
     import dataclasses
 
     exp = dataclasses.replace(EXP, overrides={"patience": 3}, quick_overrides={"filters": 16, "epochs": 8})
 
     def cfg(*argv):
-        return prepare(exp, parse(exp, [*argv, "--out", str(tmp_path / "out"), "--force",
-                                                          "--cache-dir", str(tmp_path / "c")]), count_disk=False).cfg
+        return prepare(exp, parse(exp, [*argv, "--data", phantom_root, "--out", str(tmp_path / "out"), "--force",
+                                        "--cache-dir", str(tmp_path / "c")]), count_disk=False).cfg
 
     quick, paper = cfg("--preset", "quick"), cfg("--preset", "paper")
     assert (quick.filters, quick.epochs, quick.patience) == (16, 8, 3)
@@ -169,7 +169,7 @@ def test_quick_overrides_apply_to_the_quick_preset_only_and_set_wins(tmp_path):
     assert cfg("--preset", "quick", "--set", "epochs=2").epochs == 2
 
 
-def test_a_method_gets_its_quick_changes_and_set_still_wins(tmp_path):
+def test_a_method_gets_its_quick_changes_and_set_still_wins(phantom_root, tmp_path):
     """The equal-budget declaration: the U-Net's runs take as many batches an epoch as SDNet's,
     under the quick preset only; a --set value is the user's last word."""
     import dataclasses
@@ -181,8 +181,8 @@ def test_a_method_gets_its_quick_changes_and_set_still_wins(tmp_path):
                               variants={"wide": {"filters": 12}})
 
     def cfg(method, *argv, variant=""):
-        plan = prepare(exp, parse(exp, [*argv, "--out", str(tmp_path / "out"), "--force",
-                                                          "--cache-dir", str(tmp_path / "c")]), count_disk=False)
+        plan = prepare(exp, parse(exp, [*argv, "--data", phantom_root, "--out", str(tmp_path / "out"), "--force",
+                                        "--cache-dir", str(tmp_path / "c")]), count_disk=False)
         return run_config(plan, RunSpec(method, 1.0, 0, 1, variant))
 
     assert cfg("unet", "--preset", "quick").batches_per_epoch == 7
@@ -192,7 +192,7 @@ def test_a_method_gets_its_quick_changes_and_set_still_wins(tmp_path):
     assert cfg("unet", "--preset", "quick", "--set", "batches_per_epoch=3").batches_per_epoch == 3
     bad = dataclasses.replace(exp, quick_method_overrides={"unet": {"batches_per_epoch": -1}})
     with pytest.raises(ValueError, match="batches_per_epoch=-1 is outside"):
-        prepare(bad, parse(bad, ["--out", str(tmp_path / "o2"), "--cache-dir", str(tmp_path / "c")]),
+        prepare(bad, parse(bad, ["--data", phantom_root, "--out", str(tmp_path / "o2"), "--cache-dir", str(tmp_path / "c")]),
                 count_disk=False)
 
 
@@ -219,3 +219,30 @@ def test_a_bad_data_file_is_reported_before_anything_is_written(phantom_root, tm
                       "--out", str(out), "--cache-dir", str(tmp_path / "cache")]) == 2
     assert "cannot read this NIfTI" in capsys.readouterr().err
     assert not out.exists() or not os.listdir(out)
+
+
+def test_the_disk_check_builds_each_architecture_once_and_refuses_too_little_space(phantom_root, tmp_path,
+                                                                                   monkeypatch):
+    """Runs that differ in how they train (seeds, learning rates) share one count of their sizes;
+    a variant with other networks is counted apart."""
+    import dataclasses
+    import types
+
+    import sdnet.methods
+    from sdnet.experiments.runner import check_disk
+
+    exp = dataclasses.replace(EXP, methods=("unet",), fractions=(1.0,), seeds=(1, 2),
+                              variants={"slow": {"learning_rate": 1e-4}, "fast": {"learning_rate": 1e-3},
+                                        "wide": {"filters": 8}})
+    plan = prepare(exp, parse(exp, ["--preset", "tiny", "--data", phantom_root, "--seeds", "1", "2",
+                                    "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "c")]),
+                   count_disk=False)
+    built, build = [], sdnet.methods.build_method
+    monkeypatch.setattr(sdnet.methods, "build_method", lambda name, cfg: built.append(cfg.filters) or build(name, cfg))
+    free = {"bytes": 1e12}
+    monkeypatch.setattr("shutil.disk_usage", lambda path: types.SimpleNamespace(free=free["bytes"]))
+    check_disk(plan)
+    assert sorted(built) == [4, 8]                  # tiny's filters, and the wide variant's
+    free["bytes"] = 1e6
+    with pytest.raises(ValueError, match=r"0\.0 GB free, the weights and checkpoints of 6 runs need about"):
+        check_disk(plan)

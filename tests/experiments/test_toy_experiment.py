@@ -97,16 +97,19 @@ def test_stop_after_epochs_leaves_a_run_that_the_same_command_resumes(phantom_ro
 
 
 def test_force_into_a_folder_of_another_configuration_sets_all_of_it_aside(phantom_root, tmp_path):
+    import json
+
     exp = toy_experiment(phantom_root)
     out = tmp_path / "out"
     common = ["--preset", "tiny", "--out", str(out), "--cache-dir", str(tmp_path / "cache"), "--labels", "1",
               "--set", "batches_per_epoch=2", "max_unlabelled=16"]
     assert main(exp, common + ["epochs=1", "--methods", "unet"]) == 0
-    assert main(exp, common + ["epochs=2", "--methods", "sdnet", "--force"]) == 0
-    with open(out / "results.csv") as f:
-        assert {r["method"] for r in csv.DictReader(f)} == {"sdnet"}          # no U-Net of the old configuration
+    assert main(exp, common + ["epochs=2", "--methods", "unet", "--force"]) == 0
+    result = json.loads((out / "runs" / "unet" / "l1" / "split0" / "result.json").read_text())
+    assert result["epochs_trained"] == 2                                   # retrained, not the old run kept
     (aside,) = os.listdir(out / ".replaced")
-    assert os.path.exists(out / ".replaced" / aside / "runs" / "unet" / "l1" / "split0" / "result.json")
+    old = json.loads((out / ".replaced" / aside / "runs" / "unet" / "l1" / "split0" / "result.json").read_text())
+    assert old["epochs_trained"] == 1
 
 
 def test_a_candidate_is_chosen_on_the_tuning_seeds_validation_and_alone_runs_the_other_seeds(phantom_root, tmp_path):

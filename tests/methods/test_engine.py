@@ -10,6 +10,9 @@ ones, SDNet's mean-absolute-error gradients (a sign), the rounding of s and batc
 amplify last-bit differences: there it is compared after two iterations, at 5 % of each
 variable's largest value (a wrong draw, pool position, order or frozen discriminator moves
 the losses and weights by far more). On JAX every method agrees to 1e-4 after three."""
+import copy
+import functools
+
 import keras
 import numpy as np
 import pytest
@@ -18,6 +21,7 @@ from sdnet.config import get_preset
 from sdnet.methods import build_method
 from sdnet.methods.base import Batch
 from sdnet.methods.engine import CompiledIteration, iteration_runner
+
 
 def batches(method_name, cfg, count):
     rng = np.random.default_rng(0)
@@ -36,7 +40,15 @@ def batches(method_name, cfg, count):
         yield Batch(**fields)
 
 
-def trained(method_name, cfg, executor, steps):
+def tiny(fake_masks):
+    return get_preset("tiny", run_eagerly=False, fake_masks=fake_masks)
+
+
+@functools.cache     # the GAN's compiled run serves both tests below: one compilation fewer
+def trained(method_name, fake_masks, executor, steps, snapshot_before=1):
+    """`steps` iterations from one state, and what a checkpoint holds before iteration
+    `snapshot_before`: the state, the mask pool and the random generator."""
+    cfg = tiny(fake_masks)
     keras.utils.set_random_seed(5)
     method = build_method(method_name, cfg)
     if method_name == "sdnet_lvv":         # phase 1: the area update too
@@ -44,25 +56,43 @@ def trained(method_name, cfg, executor, steps):
     method.build_optimizers()
     runner = CompiledIteration(method) if executor == "compiled" else iteration_runner(method)
     rng = np.random.default_rng(1)
-    losses = [runner.step(batch, rng) for batch in batches(method_name, cfg, steps)]
+    losses, snapshot = [], None
+    for k, batch in enumerate(batches(method_name, cfg, steps)):
+        if k == snapshot_before:
+            runner.sync()
+            pool = method.pool.state() if hasattr(method, "pool") else {}
+            snapshot = method.get_state(), pool, copy.deepcopy(rng)
+        losses.append(runner.step(batch, rng))
+    runner.sync()
+    return method, losses, snapshot
+
+
+def resumed(method_name, fake_masks, snapshot, steps, start):
+    """A new method and compiled iteration given the snapshot, as a resumed run builds them; the
+    iterations from `start` on."""
+    state, pool, rng = snapshot
+    cfg = tiny(fake_masks)
+    method = build_method(method_name, cfg)
+    method.set_state(state)
+    method.pool.load_state(pool)
+    runner = CompiledIteration(method)
+    losses = [runner.step(batch, rng) for batch in list(batches(method_name, cfg, steps))[start:]]
     runner.sync()
     return method, losses
 
 
-# SDNet-LVV runs every SDNet update and adds its own, so it stands for SDNet's "unsupervised" fake
-# masks; the GAN shares SDNet's discriminator code. Each case costs two compilations of the whole
-# iteration (minutes on a 2-core CPU), so SDNet's own case runs on JAX only, where it is compared
-# at 1e-4: on TensorFlow it could only be compared at 5 %, which SDNet-LVV's case already does.
+# SDNet-LVV runs every SDNet update and adds its own, so it stands for SDNet (with its
+# "unsupervised" fake masks); the GAN takes its fake masks from the masks operation SDNet's
+# "predicted" ones use, and shares SDNet's discriminator code. Each case costs two compilations of
+# the whole iteration (minutes on a 2-core CPU).
 @pytest.mark.parametrize("method_name, fake_masks", [("unet", "predicted"), ("gan", "predicted"),
-                                                     ("sdnet", "predicted"), ("sdnet_lvv", "unsupervised")])
+                                                     ("sdnet_lvv", "unsupervised")])
 def test_compiled_iterations_compute_what_the_separate_calls_compute(method_name, fake_masks):
     amplified = keras.backend.backend() == "tensorflow" and method_name.startswith("sdnet")
-    if amplified and method_name == "sdnet":
-        pytest.skip("on TensorFlow SDNet's iteration is compared through SDNet-LVV's case; exactly under JAX")
-    cfg = get_preset("tiny", run_eagerly=False, fake_masks=fake_masks)
+    cfg = tiny(fake_masks)
     steps = 2 if amplified else 3
-    separate, separate_losses = trained(method_name, cfg, "separate", steps)
-    compiled, compiled_losses = trained(method_name, cfg, "compiled", steps)
+    separate, separate_losses, _ = trained(method_name, fake_masks, "separate", steps)
+    compiled, compiled_losses, _ = trained(method_name, fake_masks, "compiled", steps)
 
     for a, b in zip(separate_losses, compiled_losses):
         assert a.keys() == b.keys()
@@ -77,6 +107,21 @@ def test_compiled_iterations_compute_what_the_separate_calls_compute(method_name
         np.testing.assert_allclose(separate.pool.masks, np.asarray(compiled.pool.masks), atol=1e-4)
 
 
+def test_a_resumed_compiled_run_continues_identically():
+    """The GAN: its compiled iteration holds a pool buffer and host draws, as SDNet's does, at half
+    the compilation time. A new method and program given a checkpoint's state, pool and generator
+    after one iteration compute the next two as the uninterrupted program did (the checkpoint
+    files themselves, and every method's resumption, are tested in tests/training/test_run.py)."""
+    straight, straight_losses, snapshot = trained("gan", "predicted", "compiled", 3)
+    again, again_losses = resumed("gan", "predicted", snapshot, 3, start=1)
+    for a, b in zip(straight_losses[1:], again_losses):
+        np.testing.assert_allclose([a[k] for k in a], [b[k] for k in a], rtol=1e-6)
+    for variable, a, b in zip(straight.state_variables(), straight.get_state().values(), again.get_state().values()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7, err_msg=variable.path)
+    assert again.pool.held == straight.pool.held
+    np.testing.assert_allclose(np.asarray(again.pool.masks), np.asarray(straight.pool.masks), atol=1e-7)
+
+
 def test_the_engine_setting_chooses_the_executor(tiny_cfg):
     method = build_method("unet", tiny_cfg.replace(run_eagerly=False, engine="separate"))
     assert iteration_runner(method).step == method.train_step
@@ -85,21 +130,3 @@ def test_the_engine_setting_chooses_the_executor(tiny_cfg):
     method = build_method("unet", tiny_cfg.replace(run_eagerly=False))
     if keras.backend.backend() in ("jax", "tensorflow"):
         assert isinstance(iteration_runner(method), CompiledIteration)
-
-
-def test_a_resumed_run_continues_the_compiled_iterations_identically(phantom_loader, tmp_path):
-    """The GAN: its compiled iteration holds a pool buffer and host draws, as SDNet's does, at half
-    the compilation time; every method's resumption is tested with separate calls in test_run.py."""
-    from sdnet.training.run import Run
-    from sdnet.training.spec import RunSpec
-
-    cfg = get_preset("tiny", run_eagerly=False, engine="compiled", epochs=2)
-    spec = RunSpec("gan", 0.06, 0)
-    straight = Run(spec, cfg, phantom_loader, str(tmp_path / "straight")).execute()
-    assert Run(spec, cfg, phantom_loader, str(tmp_path / "resumed")).execute(stop_after_epochs=1) is None
-    resumed = Run(spec, cfg, phantom_loader, str(tmp_path / "resumed")).execute()
-    assert resumed["optimizer_iterations"] == straight["optimizer_iterations"]
-    logs = [np.genfromtxt(tmp_path / name / "training_log.csv", delimiter=",", names=True) for name in ("straight", "resumed")]
-    for column in logs[0].dtype.names:
-        if column not in ("seconds", "wall_s", "time"):
-            np.testing.assert_allclose(logs[0][column], logs[1][column], rtol=1e-6, err_msg=column)
