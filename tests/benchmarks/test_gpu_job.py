@@ -17,7 +17,8 @@ def test_the_gpu_job_benchmarks_trains_and_reports_within_its_budget(phantom_roo
     out = tmp_path / "job"
     done = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "gpu_job.py"), "--preset", "tiny",
                            "--budget-s", "300", "--max-epochs", "2", "--out", str(out), "--runs", "unet:1",
-                           "--backend", "tensorflow", "--data", phantom_root], capture_output=True, text=True, timeout=700,
+                           "--backend", "tensorflow", "--data", phantom_root],
+                          capture_output=True, text=True, timeout=700,
                           env={**os.environ, "SDNET_CACHE": str(tmp_path / "cache")})
     assert done.returncode == 0, done.stderr[-2000:]
     assert "| tiny | float32 |" in done.stdout or "benchmark cut" in done.stdout

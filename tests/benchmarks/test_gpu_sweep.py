@@ -17,8 +17,9 @@ pytestmark = pytest.mark.slow
 def job(data, tmp_path, budget_s, seeds):
     return subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "gpu_sweep.py"), "table1_equal_terms",
                            "--out", str(tmp_path / "out"), "--budget-s", str(budget_s), "--slots", "2",
-                           "--backend", "tensorflow", *GRID, "--data", data, "--seeds", *seeds], capture_output=True, text=True,
-                          timeout=600, env={**os.environ, "SDNET_CACHE": str(tmp_path / "cache")})
+                           "--backend", "tensorflow", *GRID, "--data", data, "--seeds", *seeds],
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "SDNET_CACHE": str(tmp_path / "cache")})
 
 
 def test_the_grid_job_runs_both_waves_and_returns_a_report_and_an_archive(phantom_root, tmp_path):

@@ -192,7 +192,8 @@ def test_a_method_gets_its_quick_changes_and_set_still_wins(phantom_root, tmp_pa
     assert cfg("unet", "--preset", "quick", "--set", "batches_per_epoch=3").batches_per_epoch == 3
     bad = dataclasses.replace(exp, quick_method_overrides={"unet": {"batches_per_epoch": -1}})
     with pytest.raises(ValueError, match="batches_per_epoch=-1 is outside"):
-        prepare(bad, parse(bad, ["--data", phantom_root, "--out", str(tmp_path / "o2"), "--cache-dir", str(tmp_path / "c")]),
+        prepare(bad, parse(bad, ["--data", phantom_root, "--out", str(tmp_path / "o2"),
+                                 "--cache-dir", str(tmp_path / "c")]),
                 count_disk=False)
 
 
