@@ -133,11 +133,13 @@ def test_channels_are_common_unique_or_unused_and_fig5_is_written(rng, tmp_path)
 
 
 @pytest.mark.slow
-def test_z_of_a_briefly_trained_sdnet_tells_the_phantoms_mr_from_its_ct(tmp_path):
-    """Section 5.4 end to end at tiny size: SDNet trained for a few dozen supervised steps on
-    both renderings of the MM-WHS phantom; z's posterior mean classifies unseen subjects'
-    images well above chance. (The phantom's MR and CT differ in global intensity, so z of an
-    untrained encoder separates them too: this checks the pipeline, not what SDNet learns.)"""
+def test_z_of_a_briefly_trained_sdnet_goes_from_mmwhs_files_to_a_modality_classification(tmp_path):
+    """Section 5.4 end to end at tiny size: SDNet trained for a few supervised steps on both
+    renderings of the MM-WHS phantom, z's posterior mean of unseen subjects' images classified.
+    A pipeline check, not a claim about what z learns: at this size (a 4-filter encoder) the
+    balanced accuracy depended on the seed, 0.56 to 1.0 over 6 seeds untrained and 3 after 40
+    steps, on both U-Net depths (measured 2026-12-03); what z learns is measured at the `cpu` preset
+    (docs/results/modality_classification_cpu_phantom.md)."""
     from sdnet.config import get_preset
     from sdnet.data.phantom import write_mmwhs
     from sdnet.data.pairs import MMWHSLoader
@@ -149,11 +151,19 @@ def test_z_of_a_briefly_trained_sdnet_tells_the_phantoms_mr_from_its_ct(tmp_path
     train, test = (loader.load_labelled_data(0, part) for part in ("training", "test"))
     keras.utils.set_random_seed(0)
     model = SDNet(get_preset("tiny", num_masks=7, run_eagerly=False, learning_rate=1e-3))
+    untrained = model.posterior_mean(test.images)
     rng = np.random.default_rng(0)
-    for _ in range(40):
+    for _ in range(10):
         pick = rng.choice(len(train.images), 8, replace=False)
         model.train_step(Batch(images=train.images[pick], masks=train.masks[pick]), rng)
-    result = classify_modality(model.posterior_mean(train.images), train.modality,
-                               model.posterior_mean(test.images), test.modality)
-    assert len(test.images) >= 16 and result["chance"] <= 0.6
-    assert result["all"]["balanced"] >= 0.8, result
+    z_test = model.posterior_mean(test.images)
+    assert z_test.shape == untrained.shape == (len(test.images), untrained.shape[1]) and np.isfinite(z_test).all()
+    assert not np.allclose(z_test, untrained)                        # the trained encoder's z
+    np.testing.assert_array_equal(model.posterior_mean(test.images), z_test)      # the mean, not a draw
+    result = classify_modality(model.posterior_mean(train.images), train.modality, z_test, test.modality)
+    assert result["tags"] == ["CT", "MR"] and sorted(set(test.modality)) == ["CT", "MR"]
+    assert len(test.images) >= 16 and result["chance"] <= 0.6 and result["balanced_chance"] == 0.5
+    assert len(result["per_dimension"]) == z_test.shape[1]
+    for scores in [result["all"], *result["per_dimension"]]:
+        assert scores["balanced"] == pytest.approx(np.mean(list(scores["recall"].values())))
+        assert 0 <= scores["accuracy"] <= 1

@@ -10,101 +10,24 @@ ones, SDNet's mean-absolute-error gradients (a sign), the rounding of s and batc
 amplify last-bit differences: there it is compared after two iterations, at 5 % of each
 variable's largest value (a wrong draw, pool position, order or frozen discriminator moves
 the losses and weights by far more). On JAX every method agrees to 1e-4 after three."""
-import copy
-import functools
-
 import keras
 import numpy as np
 import pytest
 
-from sdnet.config import get_preset
 from sdnet.methods import build_method
-from sdnet.methods.base import Batch
 from sdnet.methods.engine import CompiledIteration, iteration_runner
 
-
-def batches(method_name, cfg, count):
-    rng = np.random.default_rng(0)
-    size, structures = cfg.image_size, cfg.num_masks
-    for _ in range(count):
-        images = rng.uniform(-1, 1, (cfg.batch_size, size, size, 1)).astype("float32")
-        masks = np.zeros((cfg.batch_size, size, size, structures), "float32")
-        masks[:, 8:20, 8:20, 1] = 1
-        masks[:, 6:22, 6:8, 0] = 1
-        fields = {"images": images, "masks": masks}
-        if method_name != "unet":
-            fields.update(unlabelled=rng.uniform(-1, 1, images.shape).astype("float32"), real_masks=masks[::-1].copy(),
-                          discriminator_images=rng.uniform(-1, 1, images.shape).astype("float32"))
-        if method_name == "sdnet_lvv":
-            fields.update(area_images=images[::-1].copy(), area_masks=masks)
-        yield Batch(**fields)
-
-
-def tiny(fake_masks):
-    return get_preset("tiny", run_eagerly=False, fake_masks=fake_masks)
-
-
-@functools.cache     # the GAN's compiled run serves both tests below: one compilation fewer
-def trained(method_name, fake_masks, executor, steps, snapshot_before=1):
-    """`steps` iterations from one state, and what a checkpoint holds before iteration
-    `snapshot_before`: the state, the mask pool and the random generator."""
-    cfg = tiny(fake_masks)
-    keras.utils.set_random_seed(5)
-    method = build_method(method_name, cfg)
-    if method_name == "sdnet_lvv":         # phase 1: the area update too
-        method.phase, method.area_channel = 1, 1
-    method.build_optimizers()
-    runner = CompiledIteration(method) if executor == "compiled" else iteration_runner(method)
-    rng = np.random.default_rng(1)
-    losses, snapshot = [], None
-    for k, batch in enumerate(batches(method_name, cfg, steps)):
-        if k == snapshot_before:
-            runner.sync()
-            pool = method.pool.state() if hasattr(method, "pool") else {}
-            snapshot = method.get_state(), pool, copy.deepcopy(rng)
-        losses.append(runner.step(batch, rng))
-    runner.sync()
-    return method, losses, snapshot
-
-
-def resumed(method_name, fake_masks, snapshot, steps, start):
-    """A new method and compiled iteration given the snapshot, as a resumed run builds them; the
-    iterations from `start` on."""
-    state, pool, rng = snapshot
-    cfg = tiny(fake_masks)
-    method = build_method(method_name, cfg)
-    method.set_state(state)
-    method.pool.load_state(pool)
-    runner = CompiledIteration(method)
-    losses = [runner.step(batch, rng) for batch in list(batches(method_name, cfg, steps))[start:]]
-    runner.sync()
-    return method, losses
+from engine_cases import assert_executors_agree, resumed, trained
 
 
 # SDNet-LVV runs every SDNet update and adds its own, so it stands for SDNet (with its
-# "unsupervised" fake masks); the GAN takes its fake masks from the masks operation SDNet's
+# "unsupervised" fake masks; its case is in test_engine_sdnet_lvv.py, which a second test worker
+# runs beside this file); the GAN takes its fake masks from the masks operation SDNet's
 # "predicted" ones use, and shares SDNet's discriminator code. Each case costs two compilations of
 # the whole iteration (minutes on a 2-core CPU).
-@pytest.mark.parametrize("method_name, fake_masks", [("unet", "predicted"), ("gan", "predicted"),
-                                                     ("sdnet_lvv", "unsupervised")])
+@pytest.mark.parametrize("method_name, fake_masks", [("unet", "predicted"), ("gan", "predicted")])
 def test_compiled_iterations_compute_what_the_separate_calls_compute(method_name, fake_masks):
-    amplified = keras.backend.backend() == "tensorflow" and method_name.startswith("sdnet")
-    cfg = tiny(fake_masks)
-    steps = 2 if amplified else 3
-    separate, separate_losses, _ = trained(method_name, fake_masks, "separate", steps)
-    compiled, compiled_losses, _ = trained(method_name, fake_masks, "compiled", steps)
-
-    for a, b in zip(separate_losses, compiled_losses):
-        assert a.keys() == b.keys()
-        np.testing.assert_allclose([a[k] for k in a], [b[k] for k in a], rtol=1e-3)
-    noise = 2 * cfg.learning_rate * steps
-    variables = separate.state_variables()
-    for variable, a, b in zip(variables, separate.get_state().values(), compiled.get_state().values()):
-        scale = 5e-2 * np.abs(a).max() if amplified else 1e-4 * np.abs(a).max()
-        assert np.abs(a - b).max() <= scale + noise, variable.path
-    if method_name != "unet":
-        assert separate.pool.held == compiled.pool.held == min(steps * cfg.batch_size, cfg.pool_size)
-        np.testing.assert_allclose(separate.pool.masks, np.asarray(compiled.pool.masks), atol=1e-4)
+    assert_executors_agree(method_name, fake_masks)
 
 
 def test_a_resumed_compiled_run_continues_identically():

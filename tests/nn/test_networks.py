@@ -57,7 +57,7 @@ def test_paper_parameter_counts():
 
 
 @pytest.mark.parametrize("overrides, message", [
-    ({"image_size": 40}, "divisible"),
+    ({"image_size": 40, "unet_downsample": 4}, "divisible"),
     ({"image_size": 16, "unet_downsample": 2}, "outside its range"),
     ({"image_size": 32, "unet_downsample": 6}, "divisible"),
     ({"anatomy_channels": 0}, "anatomy_channels=0 is outside"),
