@@ -137,9 +137,9 @@ def test_z_of_a_briefly_trained_sdnet_goes_from_mmwhs_files_to_a_modality_classi
     """Section 5.4 end to end at tiny size: SDNet trained for a few supervised steps on both
     renderings of the MM-WHS phantom, z's posterior mean of unseen subjects' images classified.
     A pipeline check, not a claim about what z learns: at this size (a 4-filter encoder) the
-    balanced accuracy depended on the seed, 0.56 to 1.0 over 6 seeds untrained and 3 after 40
-    steps, on both U-Net depths (measured 2026-12-03); what z learns is measured at the `cpu` preset
-    (docs/results/modality_classification_cpu_phantom.md)."""
+    balanced accuracy depends on the seed (measured 2026-12-03: 0.56 to 0.94 over 6 seeds
+    untrained; 0.56 to 1.0 over 3 seeds after 40 steps, with a U-Net of 2 or 4 poolings). What z
+    learns is measured at the `cpu` preset (docs/results/modality_classification_cpu_phantom.md)."""
     from sdnet.config import get_preset
     from sdnet.data.phantom import write_mmwhs
     from sdnet.data.pairs import MMWHSLoader
