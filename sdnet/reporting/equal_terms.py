@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from sdnet.io import read_json
-from sdnet.reporting.compare import compare
+from sdnet.reporting.compare import compare, compare_by_labelled_set, labelled_set_rows
 from sdnet.methods.registry import display_name
 from sdnet.training.spec import method_and_variant
 from sdnet.training.tuning import choose
@@ -99,7 +99,9 @@ def equal_terms_report(results: list, fractions, declared=None) -> list:
              "that rate only; the test scores are then the mean of the structures' Dice "
              "(original protocol, rounded masks) per test patient, averaged over the seeds, mean ± std over "
              "patients. p: paired t-test against the U-Net with the same weights rule, the patient the unit "
-             "(its scores averaged over the seeds and splits both ran).", ""]
+             "(its scores averaged over the seeds and splits both ran). The table after it repeats the test per "
+             "labelled set (the seed picks the labelled subjects) and over the sets, the set the unit: the test "
+             "that counts the choice of labelled subjects.", ""]
     for fraction in sorted({k[2] for k in found}, key=lambda f: (list(fractions).index(f) if f in fractions else 99, -f)):
         rows = sorted((k for k in chosen if k[2] == fraction),
                       key=lambda k: (k[:2] != REFERENCE, k[0] != "sdnet", k))
@@ -133,7 +135,33 @@ def equal_terms_report(results: list, fractions, declared=None) -> list:
             lines.append(f"| {row_label(method, setting)} | {rates} | {len(runs)} | {labelled_updates(runs)} | "
                          f"{cells[0]} | {cells[1]} | {tests[0]} | {tests[1]} |")
         lines.append("")
+        if reference is not None:
+            lines += by_labelled_set_table(results, rows, chosen, reference, fraction)
     return lines
+
+
+def by_labelled_set_table(results, rows, chosen, reference, fraction) -> list:
+    """Markdown: every row against the U-Net per labelled set (the seed picks the labelled
+    subjects), then over the sets with the set the unit: the per-patient p above does not count
+    the choice of labelled subjects, and at a few subjects it is the largest source of variation."""
+    unet = method_and_variant(REFERENCE[0], variant_name(REFERENCE[1], reference[0]))
+    lines = [f"#### Per labelled set, against the U-Net (fraction {fraction:g})", "",
+             "| method | weights | labelled set | labelled subjects | method's test mean | U-Net's | "
+             "p (over its test patients; last row: over the sets) |",
+             "|---|---|---|---|---|---|---|"]
+    for key in rows:
+        if key[:2] == REFERENCE:
+            continue
+        name = method_and_variant(key[0], variant_name(key[1], chosen[key][0]))
+        for weights in ("last", "best"):
+            try:
+                c = compare_by_labelled_set(results, (name, weights), (unet, weights), fraction, "original", "mean")
+            except ValueError as err:
+                lines.append(f"| {row_label(*key[:2])} | {weights} | {err} | | | | |")
+                continue
+            lines += [f"| {row_label(*key[:2])} | {weights} | {' | '.join(row[:4])} | {row[5]} |"
+                      for row in labelled_set_rows(c)]
+    return lines + [""]
 
 
 def analyse(plan, folders: dict) -> list:

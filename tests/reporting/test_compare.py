@@ -4,7 +4,7 @@ import pytest
 from scipy import stats
 
 from sdnet.io import write_json
-from sdnet.reporting.compare import compare, main
+from sdnet.reporting.compare import compare, compare_by_labelled_set, main
 from sdnet.reporting.report import collect_results
 from helpers import fake_result
 
@@ -30,9 +30,37 @@ def test_each_test_patient_is_one_pair_its_seeds_averaged(tmp_path, capsys):
     assert c["p"] == pytest.approx(stats.ttest_rel(a, b).pvalue)       # 6 patients, not 18 patient-seeds
     assert main([str(tmp_path), "--a", "sdnet:last", "--b", "unet:best", "--fraction", "0.015",
                  "--score", "mean"]) == 0
-    assert "| labelled fraction 0.015 |" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "| labelled fraction 0.015 |" in out and "| over the 3 labelled sets (the set the unit) |" in out
     with pytest.raises(ValueError, match="fewer than two test patients"):
         compare(results, ("sdnet", "last"), ("gan", "best"), 0.015)
+
+
+def test_per_labelled_set_each_seed_is_tested_alone_then_the_sets_are_the_unit(tmp_path):
+    """Seed 1's labelled subject suits the U-Net, seeds 2 and 3's suit SDNet: every per-patient
+    p is small, while the test over the three sets is not."""
+    rng = np.random.default_rng(4)
+    for seed, (unet, sdnet) in zip((1, 2, 3), ((0.6, 0.4), (0.3, 0.6), (0.4, 0.7))):
+        for method, level in (("unet", unet), ("sdnet", sdnet)):
+            result = fake_result(method, 0.015, 0, level, rng)
+            result["spec"]["seed"], result["labelled_subjects"] = seed, [90 + seed]
+            write_json(str(tmp_path / "runs" / method / "l0.015" / f"split0_seed{seed}" / "result.json"), result)
+    results = collect_results(str(tmp_path))
+    c = compare_by_labelled_set(results, ("sdnet", "last"), ("unet", "last"), 0.015, score="mean")
+    assert [(s["seed"], s["subjects"], s["patients"]) for s in c["sets"]] == [(1, [91], 6), (2, [92], 6), (3, [93], 6)]
+
+    def patients(method, seed):
+        run = next(r for r in results if r["spec"]["method"] == method and r["spec"]["seed"] == seed)
+        return [v["scores"]["mean"] for v in run["volumes_by_weights"]["last"]["original"]]
+
+    assert c["sets"][0]["p"] == pytest.approx(stats.ttest_rel(patients("sdnet", 1), patients("unet", 1)).pvalue)
+    assert all(s["p"] < 1e-3 for s in c["sets"])
+    means = [[np.mean(patients(m, seed)) for seed in (1, 2, 3)] for m in ("sdnet", "unet")]
+    assert c["p"] == pytest.approx(stats.ttest_rel(*means).pvalue) and c["p"] > 0.05
+
+    results[0]["labelled_subjects"] = [7]          # one side's seed trained on another subject
+    with pytest.raises(ValueError, match="not paired"):
+        compare_by_labelled_set(results, ("sdnet", "last"), ("unet", "last"), 0.015, score="mean")
 
 
 def test_a_variant_is_its_own_method_named_as_its_run_folder(tmp_path):

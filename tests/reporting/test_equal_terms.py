@@ -32,6 +32,8 @@ def test_the_rate_is_chosen_on_validation_never_on_test_and_rows_are_tested_per_
     sdnet = next(line for line in table if line.startswith("| SDNet (stabilised)"))
     assert "(6 patients, seeds 1, 2, 3)" in sdnet      # 6 test patients, not 18 patient-seeds
     assert next(line for line in table if line.startswith("| SDNet (faithful)"))
+    per_set = [line for line in table if line.startswith("| SDNet (stabilised) | last |")]
+    assert len(per_set) == 4 and "over the 3 labelled sets (the set the unit)" in per_set[-1]
 
 
 def test_a_row_whose_rates_have_not_all_run_says_its_rate_is_not_chosen_and_which_seeds_a_p_pairs():
