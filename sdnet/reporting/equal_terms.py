@@ -144,14 +144,15 @@ def by_labelled_set_table(results, rows, chosen, reference, fraction) -> list:
     """Markdown: every row against the U-Net per labelled set (the seed picks the labelled
     subjects), then over the sets with the set the unit: the per-patient p above does not count
     the choice of labelled subjects, and at a few subjects it is the largest source of variation."""
+    others = [key for key in rows if key[:2] != REFERENCE]
+    if not others:
+        return []
     unet = method_and_variant(REFERENCE[0], variant_name(REFERENCE[1], reference[0]))
     lines = [f"#### Per labelled set, against the U-Net (fraction {fraction:g})", "",
              "| method | weights | labelled set | labelled subjects | method's test mean | U-Net's | "
              "p (over its test patients; last row: over the sets) |",
              "|---|---|---|---|---|---|---|"]
-    for key in rows:
-        if key[:2] == REFERENCE:
-            continue
+    for key in others:
         name = method_and_variant(key[0], variant_name(key[1], chosen[key][0]))
         for weights in ("last", "best"):
             try:

@@ -51,3 +51,5 @@ def test_a_row_whose_rates_have_not_all_run_says_its_rate_is_not_chosen_and_whic
     assert "(6 patients, seed 1)" in sdnet
     unet = next(line for line in table if line.startswith("| U-Net"))
     assert "not chosen yet: 2 of 3" in unet      # its 3e-4 has not run either
+    alone = equal_terms_report([r for r in results if r["spec"]["method"] == "unet"], (0.015,), declared)
+    assert not any(line.startswith("#### Per labelled set") for line in alone)   # nothing to set beside the U-Net
