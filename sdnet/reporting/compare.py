@@ -102,9 +102,11 @@ def subjects_text(subjects) -> str:
 
 def labelled_set_rows(c: dict) -> list:
     """Table cells from `compare_by_labelled_set`: (set, subjects, A, B, test patients, p) per
-    labelled set, then the row of the test over the sets."""
+    labelled set, then (from two sets on) the row of the test over the sets."""
     rows = [(f"split {s['split']}, seed {s['seed']}", subjects_text(s["subjects"]), f"{s['mean_a']:.1f}",
              f"{s['mean_b']:.1f}", str(s["patients"]), f"{s['p']:.3g}") for s in c["sets"]]
+    if len(c["sets"]) < 2:
+        return rows
     rows.append((f"over the {len(c['sets'])} labelled sets (the set the unit)", "",
                  f"{np.mean([s['mean_a'] for s in c['sets']]):.1f}", f"{np.mean([s['mean_b'] for s in c['sets']]):.1f}",
                  "", f"{c['p']:.3g}"))

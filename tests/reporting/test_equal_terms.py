@@ -49,6 +49,7 @@ def test_a_row_whose_rates_have_not_all_run_says_its_rate_is_not_chosen_and_whic
     sdnet = next(line for line in table if line.startswith("| SDNet (stabilised)"))
     assert "**0.0003: 75.0** (not chosen yet: 1 of 3 rates run)" in sdnet
     assert "(6 patients, seed 1)" in sdnet
+    assert not any("over the 1 labelled sets" in line for line in table)     # one set: no test over sets
     unet = next(line for line in table if line.startswith("| U-Net"))
     assert "not chosen yet: 2 of 3" in unet      # its 3e-4 has not run either
     alone = equal_terms_report([r for r in results if r["spec"]["method"] == "unet"], (0.015,), declared)
