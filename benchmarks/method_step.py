@@ -1,0 +1,96 @@
+"""What each method's training iteration costs at a preset: the U-Net, the GAN, self-training
+and SDNet side by side, each in its own process (its own compile, its own threads), on one
+batch of the preset's size of labelled images (and as many unlabelled ones where the method
+reads them), run as a training run runs it (`iteration_runner`: the preset's engine).
+
+    python benchmarks/method_step.py --preset cpu
+    python benchmarks/method_step.py --preset cpu --threads 1 --steps 30      # one thread, as a run of `sdnet sweep --workers 2`
+
+A run's cost is about its labelled updates times the step time, plus validation and, where
+statistics are recomputed, one pass over up to `max_unlabelled` training images before each
+validation (benchmarks/epoch_parts.py times those for SDNet); self-training also pseudo-labels its
+unlabelled pool once per round (its step is the U-Net's). Time it on an idle machine: a second
+job on the cores changes every row.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from sdnet.sweep.executors import THREAD_VARIABLES
+
+METHODS = ("unet", "selftrain", "gan", "sdnet")
+
+
+def bench(method_name, preset, steps):
+    import keras
+    from sdnet.config import get_preset
+    from sdnet.methods import build_method
+    from sdnet.methods.base import Batch
+    from sdnet.methods.engine import CompiledIteration, iteration_runner
+
+    cfg = get_preset(preset, num_masks=3)
+    method = build_method(method_name, cfg)
+    rng = np.random.default_rng(0)
+    bs, size = cfg.batch_size, cfg.image_size
+    images = rng.uniform(-1, 1, (bs, size, size, 1)).astype("float32")
+    masks = np.zeros((bs, size, size, cfg.num_masks), "float32")
+    masks[:, size // 4: size // 2, size // 4: size // 2, 1] = 1
+    batch = Batch(images=images, masks=masks, unlabelled=images, real_masks=masks, discriminator_images=images)
+    iterations = iteration_runner(method)
+    start = time.perf_counter()
+    iterations.step(batch, rng)
+    first_s = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(steps):
+        iterations.step(batch, rng)
+    iterations.sync()
+    step_s = (time.perf_counter() - start) / steps
+    return {"method": method_name, "backend": keras.backend.backend(), "step_s": step_s, "first_s": first_s,
+            "reads_unlabelled": any("unlabelled" in stream.fields for stream in method.streams),
+            "engine": "compiled" if isinstance(iterations, CompiledIteration) else "separate"}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", default="cpu")
+    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    p.add_argument("--steps", type=int, default=20, help="timed iterations after the first")
+    p.add_argument("--threads", type=int, help="threads of each process (default: the library's own)")
+    p.add_argument("--updates", type=int, default=4000,
+                   help="labelled updates of the run the last column prices (equal-terms protocol: 40 x 100)")
+    p.add_argument("--row", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.row:  # child process: one method, one JSON line
+        print("ROW " + json.dumps(bench(args.row, args.preset, args.steps)), flush=True)
+        return
+    from sdnet import hardware
+    from sdnet.config import get_preset
+
+    env = dict(os.environ)
+    if args.threads:
+        env.update({key: str(args.threads) for key in THREAD_VARIABLES})
+    print(f"CPU: {hardware.describe()['cpu']}; preset {args.preset}; threads: {args.threads or 'default'}; "
+          f"{args.steps} timed iterations each, one method at a time")
+    batch_size = get_preset(args.preset).batch_size
+    print(f"| method | backend | engine | s a step | images a step | first step s | steps of a {args.updates}-update run, min |")
+    print("|---|---|---|---|---|---|---|")
+    for name in args.methods:
+        child = subprocess.run([sys.executable, __file__, "--row", name, "--preset", args.preset, "--steps",
+                                str(args.steps)], capture_output=True, text=True, env=env)
+        rows = [json.loads(line[4:]) for line in child.stdout.splitlines() if line.startswith("ROW ")]
+        if child.returncode or not rows:
+            print(f"| {name} | failed: {child.stderr.strip().splitlines()[-1:]} |", flush=True)
+            continue
+        r = rows[0]
+        images = f"{batch_size} + {batch_size}" if r["reads_unlabelled"] else f"{batch_size}"
+        print(f"| {name} | {r['backend']} | {r['engine']} | {r['step_s']:.3f} | {images} | {r['first_s']:.1f} | "
+              f"{args.updates * r['step_s'] / 60:.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
