@@ -23,7 +23,7 @@ import sys
 import time
 
 import numpy as np
-from train_step import conv_flops
+from train_step import conv_flops, synthetic_batch
 
 from sdnet.sweep.executors import THREAD_VARIABLES
 
@@ -34,17 +34,12 @@ def bench(method_name, preset, steps, overrides):
     import keras
     from sdnet.config import get_preset, parse_overrides
     from sdnet.methods import build_method
-    from sdnet.methods.base import Batch
     from sdnet.methods.engine import CompiledIteration, iteration_runner
 
     cfg = get_preset(preset, num_masks=3, **parse_overrides(overrides))
     method = build_method(method_name, cfg)
     rng = np.random.default_rng(0)
-    bs, size = cfg.batch_size, cfg.image_size
-    images = rng.uniform(-1, 1, (bs, size, size, 1)).astype("float32")
-    masks = np.zeros((bs, size, size, cfg.num_masks), "float32")
-    masks[:, size // 4: size // 2, size // 4: size // 2, 1] = 1
-    batch = Batch(images=images, masks=masks, unlabelled=images, real_masks=masks, discriminator_images=images)
+    batch = synthetic_batch(cfg, rng)
     iterations = iteration_runner(method)
     start = time.perf_counter()
     iterations.step(batch, rng)

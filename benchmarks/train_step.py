@@ -75,21 +75,29 @@ def timed(function, steps):
     return first, (time.time() - start) / steps
 
 
+def synthetic_batch(cfg, rng):
+    """A batch of the preset's size for every stream: random images, a square of one structure as
+    the mask (the step benchmarks time arithmetic, not learning)."""
+    from sdnet.methods.base import Batch
+
+    bs, size = cfg.batch_size, cfg.image_size
+    x = rng.uniform(-1, 1, (bs, size, size, 1)).astype("float32")
+    m = np.zeros((bs, size, size, cfg.num_masks), "float32")
+    m[:, size // 4: size // 2, size // 4: size // 2, 1] = 1
+    return Batch(images=x, masks=m, unlabelled=x, real_masks=m, discriminator_images=x)
+
+
 def bench(preset, precision, steps, overrides):
     import keras
     from sdnet.config import get_preset, parse_overrides
-    from sdnet.methods.base import Batch
     from sdnet.methods.engine import CompiledIteration
     from sdnet.methods.sdnet import SDNet
 
     cfg = get_preset(preset, precision=precision, **parse_overrides(overrides))
     model = SDNet(cfg)
     rng = np.random.default_rng(0)
-    bs, size = cfg.batch_size, cfg.image_size
-    x = rng.uniform(-1, 1, (bs, size, size, 1)).astype("float32")
-    m = np.zeros((bs, size, size, cfg.num_masks), "float32")
-    m[:, size // 4: size // 2, size // 4: size // 2, 1] = 1
-    batch = Batch(images=x, masks=m, unlabelled=x, real_masks=m, discriminator_images=x)
+    batch = synthetic_batch(cfg, rng)
+    bs, x, m = cfg.batch_size, batch.images, batch.masks
     compile_s, step_s = timed(lambda: model.train_step(batch, rng), steps)
     compiled = CompiledIteration(model)
     compiled_compile_s, compiled_s = timed(lambda: compiled.step(batch, rng), steps)
