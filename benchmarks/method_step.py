@@ -20,10 +20,9 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
-from train_step import conv_flops, synthetic_batch
+from train_step import conv_flops, synthetic_batch, timed
 
 from sdnet.sweep.executors import THREAD_VARIABLES
 
@@ -41,14 +40,7 @@ def bench(method_name, preset, steps, overrides):
     rng = np.random.default_rng(0)
     batch = synthetic_batch(cfg, rng)
     iterations = iteration_runner(method)
-    start = time.perf_counter()
-    iterations.step(batch, rng)
-    first_s = time.perf_counter() - start
-    start = time.perf_counter()
-    for _ in range(steps):
-        iterations.step(batch, rng)
-    iterations.sync()
-    step_s = (time.perf_counter() - start) / steps
+    first_s, step_s = timed(lambda: iterations.step(batch, rng), steps)
     gflops = {name: conv_flops(network) / 1e9 for name, network in method.networks.items()}
     return {"method": method_name, "backend": keras.backend.backend(), "step_s": step_s, "first_s": first_s,
             "gflop_per_image": gflops,
