@@ -273,8 +273,12 @@ class CompiledIteration:
         return run
 
 
-class _SeparateIterations:
+class SeparateIterations:
+    """The reference executor for a run's loop: each iteration the method's own `train_step`,
+    whose updates and predictions are `SeparateCalls`, one compiled call each."""
+
     def __init__(self, method):
+        self.method = method
         self.step = method.train_step
 
     def sync(self):
@@ -288,4 +292,4 @@ def iteration_runner(method):
     if engine == "auto":         # run_eagerly asks for no graph at all
         runs = keras.backend.backend() in COMPILED_BACKENDS and not method.cfg.run_eagerly
         engine = "compiled" if runs else "separate"
-    return CompiledIteration(method) if engine == "compiled" else _SeparateIterations(method)
+    return CompiledIteration(method) if engine == "compiled" else SeparateIterations(method)

@@ -8,27 +8,40 @@ import keras
 import pytest
 
 from sdnet.methods.base import Batch
+from sdnet.methods.engine import COMPILED_BACKENDS
 from sdnet.methods.sdnet import SDNet
 
-
+from engine_cases import EXECUTORS
 from helpers import changed, weights_by_network
 
 
-def test_each_update_changes_exactly_its_networks(tiny_cfg, batch, rng):
-    model = SDNet(tiny_cfg)
+@pytest.mark.parametrize("executor", ["separate", "compiled"])
+def test_each_update_changes_exactly_its_networks(tiny_cfg, batch, rng, executor):
+    """Through either executor (engine_cases.EXECUTORS): each update, run alone as the iteration,
+    moves its own networks and no other; D_M's freezing is read when the update is traced too."""
+    if executor == "compiled" and keras.backend.backend() not in COMPILED_BACKENDS:
+        pytest.skip(f"no compiled iteration on {keras.backend.backend()}")
+    model = SDNet(tiny_cfg.replace(run_eagerly=executor == "separate"))
     x, m = batch
     updates = {
-        "supervised": (lambda: model.train_supervised(x, m),
+        "supervised": (lambda b, r: model.train_supervised(b.images, b.masks),
                        {"anatomy_encoder", "modality_encoder", "segmentor", "decoder"}),
-        "z_regressor": (lambda: model.train_z_regressor(x, rng), {"modality_encoder", "decoder"}),
-        "unsupervised": (lambda: model.train_unsupervised(x),
+        "z_regressor": (lambda b, r: model.train_z_regressor(b.images, r), {"modality_encoder", "decoder"}),
+        "unsupervised": (lambda b, r: model.train_unsupervised(b.images),
                          {"anatomy_encoder", "modality_encoder", "segmentor", "decoder"}),
-        "discriminator": (lambda: model._train_discriminator(m, model.predict_masks(x), rng), {"mask_discriminator"}),
+        "discriminator": (lambda b, r: model._train_discriminator(b.masks, model.ops.masks(b.images, False), r),
+                          {"mask_discriminator"}),
     }
+    runners = {}
     for _ in range(2):  # the second round checks that the toggled discriminator stays right
         for name, (update, expected) in updates.items():
+            model.train_step = update       # the iteration is this update alone (compiled: traced at its first step)
+            if name not in runners:
+                runners[name] = EXECUTORS[executor](model)
+            assert type(runners[name]) is EXECUTORS[executor]
             before = weights_by_network(model)
-            update()
+            runners[name].step(Batch(images=x, masks=m), rng)
+            runners[name].sync()
             assert changed(before, weights_by_network(model)) == expected, name
 
 
