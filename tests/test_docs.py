@@ -1,0 +1,30 @@
+"""What the README and docs/ tell a reader to type exists: every `--set KEY=VALUE` they name is a
+setting the command line accepts."""
+import glob
+import os
+import re
+
+import pytest
+
+import sdnet.methods.registry  # noqa: F401  (declares the methods' own settings)
+from sdnet.config import setting_types
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+PAGES = sorted([os.path.join(ROOT, "README.md")] + glob.glob(os.path.join(ROOT, "docs", "**", "*.md"), recursive=True))
+PLACEHOLDERS = {"key", "KEY"}        # "--set key=value" in prose
+SET_FLAG = re.compile(r"--set((?:\s+[A-Za-z_][A-Za-z_0-9]*=[^\s`]+)+)")
+
+
+def set_keys(text):
+    return {key for group in SET_FLAG.findall(text) for key in re.findall(r"([A-Za-z_][A-Za-z_0-9]*)=", group)}
+
+
+def test_the_pattern_finds_every_key_of_a_flag():
+    assert set_keys("`--set train_unsupervised=false w_kl=0` and --set lr=1e-3") == {"train_unsupervised", "w_kl", "lr"}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: os.path.relpath(p, ROOT))
+def test_every_set_key_named_in_the_docs_exists(page):
+    with open(page) as f:
+        unknown = set_keys(f.read()) - set(setting_types()) - PLACEHOLDERS
+    assert not unknown, f"{os.path.relpath(page, ROOT)} names --set keys that do not exist: {sorted(unknown)}"
