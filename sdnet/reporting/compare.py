@@ -113,6 +113,16 @@ def labelled_set_rows(c: dict) -> list:
     return rows
 
 
+def from_other_folder(results, tag="other") -> list:
+    """Results of a second folder (`--a-runs`), their names tagged `NAME@TAG` so that a run of the
+    same method and variant in both folders (an ablation beside its baseline) is two sides."""
+    def tagged(spec):
+        if spec.get("variant"):
+            return {**spec, "variant": f"{spec['variant']}@{tag}"}
+        return {**spec, "method": f"{spec['method']}@{tag}"}
+    return [{**r, "spec": tagged(r["spec"])} for r in results]
+
+
 def parse_side(flag, text, results) -> tuple:
     """'METHOD:WEIGHTS' checked against the methods present; ValueError naming the flag."""
     method, sep, weights = text.partition(":")
@@ -151,13 +161,23 @@ def main(argv=None) -> int:
     p.add_argument("--fraction", type=float, required=True)
     p.add_argument("--protocol", default="original", choices=["original", "standard"])
     p.add_argument("--score", default="avg", help="avg (original protocol), mean, or a structure")
+    p.add_argument("--a-runs", metavar="FOLDER", help="take --a's runs from this folder instead (an ablation's "
+                                                       "output beside its baseline's): named METHOD@other there")
     args = p.parse_args(argv)
     try:
-        if not os.path.isdir(args.out):
-            raise ValueError(f"{args.out}: folder not found (an experiment's --out folder)")
-        results = collect_results(args.out)
-        if not results:
-            raise ValueError(f"{args.out}: no finished runs (no runs/**/result.json)")
+        results = []
+        for folder, tagged in ((args.out, False), (args.a_runs, True)):
+            if folder is None:
+                continue
+            if not os.path.isdir(folder):
+                raise ValueError(f"{folder}: folder not found (an experiment's --out folder)")
+            found = collect_results(folder)
+            if not found:
+                raise ValueError(f"{folder}: no finished runs (no runs/**/result.json)")
+            results += from_other_folder(found) if tagged else found
+        if args.a_runs:
+            method, sep, weights = args.a.partition(":")
+            args.a = f"{method}@other{sep}{weights}"
         a, b = check_arguments(args, results)
         c = compare(results, a, b, args.fraction, args.protocol, args.score)
         by_set = compare_by_labelled_set(results, a, b, args.fraction, args.protocol, args.score)

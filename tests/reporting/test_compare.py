@@ -100,3 +100,20 @@ def test_bad_arguments_are_named_in_one_line(tmp_path, capsys, argv, message):
     assert err.startswith("error: ") and message in err and "Traceback" not in err
     assert main([str(tmp_path / "missing"), *COMPARE_CASES[0][0]]) == 2
     assert "missing: folder not found" in capsys.readouterr().err
+
+
+def test_an_ablation_in_another_folder_is_compared_with_the_same_variant_here(tmp_path, capsys):
+    """`--a-runs`: the same method and variant in two folders (an ablation and its baseline) are
+    two sides; the p is the paired test of the two folders' scores."""
+    rng = np.random.default_rng(2)
+    for folder, level in (("baseline", 0.5), ("ablation", 0.7)):
+        result = fake_result("sdnet", 1.0, 0, level, rng)
+        result["spec"]["variant"] = "equal_lr0.0003"
+        write_json(str(tmp_path / folder / "runs" / "sdnet_equal_lr0.0003" / "l1" / "split0" / "result.json"), result)
+    assert main([str(tmp_path / "baseline"), "--a-runs", str(tmp_path / "ablation"), "--a", "sdnet_equal_lr0.0003:best",
+                 "--b", "sdnet_equal_lr0.0003:best", "--fraction", "1", "--score", "mean"]) == 0
+    out = capsys.readouterr().out
+    first = collect_results(str(tmp_path / "ablation"))[0]["volumes_by_weights"]["best"]["original"]
+    mean = 100 * np.mean([v["scores"]["mean"] for v in first])
+    assert f"| sdnet_equal_lr0.0003@other:best | sdnet_equal_lr0.0003:best |" in out
+    assert f"| labelled fraction 1 | {mean:.1f} ±" in out
