@@ -108,6 +108,19 @@ def save_like(array, scan: Scan, path, dtype, fourth_zoom=1.0):
     return path
 
 
+def check_distinct_names(files, outputs):
+    """Two inputs of one name (a/x.nii.gz, b/x.nii.gz) would write one output, the second over the
+    first, or two rows that cannot be told apart: refused before anything is read or written."""
+    by_name = {}
+    for path in dict.fromkeys(os.path.realpath(f) for f in files):        # a file named twice is one input
+        by_name.setdefault(stem(path), []).append(path)
+    for name, paths in by_name.items():
+        if len(paths) > 1:
+            raise ValueError(f"{' and '.join(paths)} share the name {name}: their {outputs} would be one; "
+                             "give them in separate calls, or rename one")
+    return list(dict.fromkeys(files))
+
+
 def check_output_folder(out, inputs):
     """An output folder: made if needed, writable, and not the folder of an input."""
     check_writable_folder(out, "output folder (--out)")
@@ -137,9 +150,9 @@ def for_each(files, work, description):
 def cmd_segment(args):
     from sdnet.inference import load_model
 
-    files = input_files(args.input)
+    files = check_distinct_names(input_files(args.input), "label maps (<name>_seg.nii.gz)")
+    model = load_model(args.model, args.weights)       # a refused model leaves no --out folder behind
     check_output_folder(args.out, files)
-    model = load_model(args.model, args.weights)
 
     def work(path):
         scan = read_scan(path)
@@ -217,7 +230,8 @@ def volumes_inputs(args) -> list:
         if path and not os.path.isfile(path):
             raise ValueError(f"{flag} {path}: file not found")
     extra = [p for p in (args.ed, args.es) if p and p not in (args.input or args.masks)]
-    files = input_files([*(args.input or args.masks), *extra], masks=bool(args.masks))
+    files = check_distinct_names(input_files([*(args.input or args.masks), *extra], masks=bool(args.masks)),
+                                 "CSV rows")
     if NIFTI.search(args.out):
         raise ValueError(f"--out {args.out}: a NIfTI name; the volumes are written as CSV (e.g. volumes.csv)")
     check_writable_file(args.out, "--out CSV", inputs=files)
@@ -316,10 +330,10 @@ def volume_rows(volumes: dict, ed=None, es=None, function=None) -> list:
 def cmd_decompose(args):
     from sdnet.inference import load_model
 
-    files = input_files(args.input)
-    check_output_folder(args.out, files)
-    model = load_model(args.model, args.weights)
+    files = check_distinct_names(input_files(args.input), "factors (<name>_anatomy.nii.gz, <name>_z.json)")
+    model = load_model(args.model, args.weights)       # a refused model leaves no --out folder behind
     model.require_decomposition()
+    check_output_folder(args.out, files)
 
     def work(path):
         scan = read_scan(path)

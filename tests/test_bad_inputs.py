@@ -45,10 +45,15 @@ def world(tmp_path_factory):
     shutil.copytree(model, unfinished)
     for name in ("result.json", "DONE"):
         os.remove(os.path.join(unfinished, name))
+    twin = root / "twin"                                  # another folder, a scan of the same name
+    twin.mkdir()
+    shutil.copy(scan, twin)
+    shutil.copy(gt, twin)
     (root / "earlier.csv").write_text("subject,LV_ml\npatient001,120.00\n")
     (root / "a_file.txt").write_text("not a folder\n")
     return {"root": str(root), "scans": str(scans), "scan": scan, "gt": gt, "zero": str(root / "zero_pixdim.nii.gz"),
             "model": model, "sdnet": sdnet, "unfinished": unfinished, "csv": str(root / "earlier.csv"),
+            "twin": str(twin / os.path.basename(scan)), "twin_gt": str(twin / os.path.basename(gt)),
             "file": str(root / "a_file.txt")}
 
 
@@ -96,6 +101,12 @@ CASES = [  # (case, argv, exit status, what the one-line message names)
     ("compare a run folder", ["compare", "{model}", "--a", "sdnet:last", "--b", "unet:last", "--fraction", "1"],
      2, "no finished runs"),
     ("curves of a folder without runs", ["curves", "--runs", "a={scans}"], 2, "no training_log.csv"),
+    ("segment two scans of one name", ["segment", "--model", "{model}", "--input", "{scan}", "{twin}", "--out", "{out}"],
+     2, "share the name patient007_frame01"),
+    ("decompose two scans of one name", ["decompose", "--model", "{sdnet}", "--input", "{scan}", "{twin}", "--out",
+                                         "{out}"], 2, "share the name patient007_frame01"),
+    ("volumes of two label maps of one name", ["volumes", "--masks", "{gt}", "{twin_gt}", "--out", "{out}.csv"], 2,
+     "share the name patient007_frame01_gt"),
 ]
 
 
@@ -109,6 +120,8 @@ def test_bad_input_is_refused_in_one_line_and_nothing_is_lost(world, tmp_path, c
     assert "Traceback" not in err and errors, err
     assert any(message in line for line in errors), err
     assert tree_hashes(world["root"]) == before          # nothing that existed was changed or removed
+    if status == 2:                                      # refused before anything was written
+        assert not any(os.path.exists(str(tmp_path / "new") + end) for end in ("", ".csv", ".nii.gz")), case
 
 
 def read_csv(path):
