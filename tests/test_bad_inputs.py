@@ -49,11 +49,14 @@ def world(tmp_path_factory):
     twin.mkdir()
     shutil.copy(scan, twin)
     shutil.copy(gt, twin)
+    logged = root / "logged_run"                          # a run folder with its training log
+    logged.mkdir()
+    (logged / "training_log.csv").write_text("phase,epoch,val_dice,supervised_Mask\n0,0,0.5,0.4\n0,1,0.6,0.3\n")
     (root / "earlier.csv").write_text("subject,LV_ml\npatient001,120.00\n")
     (root / "a_file.txt").write_text("not a folder\n")
     return {"root": str(root), "scans": str(scans), "scan": scan, "gt": gt, "zero": str(root / "zero_pixdim.nii.gz"),
             "model": model, "sdnet": sdnet, "unfinished": unfinished, "csv": str(root / "earlier.csv"),
-            "twin": str(twin / os.path.basename(scan)), "twin_gt": str(twin / os.path.basename(gt)),
+            "twin": str(twin / os.path.basename(scan)), "logged": str(logged), "twin_gt": str(twin / os.path.basename(gt)),
             "file": str(root / "a_file.txt")}
 
 
@@ -101,6 +104,8 @@ CASES = [  # (case, argv, exit status, what the one-line message names)
     ("compare a run folder", ["compare", "{model}", "--a", "sdnet:last", "--b", "unet:last", "--fraction", "1"],
      2, "no finished runs"),
     ("curves of a folder without runs", ["curves", "--runs", "a={scans}"], 2, "no training_log.csv"),
+    ("curves of a column no log has", ["curves", "--runs", "a={logged}", "--columns", "nosuchcol", "--out",
+                                        "{out}.png"], 2, "--columns nosuchcol: none is in the runs' training logs"),
     ("segment two scans of one name", ["segment", "--model", "{model}", "--input", "{scan}", "{twin}", "--out", "{out}"],
      2, "share the name patient007_frame01"),
     ("decompose two scans of one name", ["decompose", "--model", "{sdnet}", "--input", "{scan}", "{twin}", "--out",

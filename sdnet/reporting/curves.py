@@ -122,6 +122,10 @@ def main(argv=None):
         label, _, folder = item.rpartition("=") if "=" in item else (os.path.basename(item.rstrip("/")), "", item)
         runs += find_runs(label, folder)
     if args.out:
+        logged = sorted({c for _, run in runs for c in read_log(run)})
+        if not any(c in logged for c in args.columns):
+            raise ValueError(f"--columns {' '.join(args.columns)}: none is in the runs' training logs; they have "
+                             f"{', '.join(logged)}")
         plot_curves(runs, args.columns, args.out, args.title)
     print(table_markdown([summary_row(label, run, args.score) for label, run in runs]))
 
