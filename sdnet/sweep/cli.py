@@ -145,6 +145,9 @@ def status(argv) -> int:
     exp = load_experiment(recorded["script"])
     plan = prepare(exp, request_from_args(build_parser(exp).parse_args(recorded["argv"] + ["--report-only"])))
     print_statuses(statuses_of(plan))
+    if not os.access(args.out, os.W_OK):
+        print(f"the report is not rebuilt: {args.out} is not writable by this user (the listing above is current)")
+        return 0
     try:
         report(plan)
     except ValueError as err:

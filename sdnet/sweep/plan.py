@@ -98,6 +98,8 @@ def record_sweep(out, script, argv, executor):
 
 def recorded_sweep(out) -> dict:
     path = os.path.join(out, SWEEP_FILE)
+    if not os.path.isdir(out):
+        raise ValueError(f"{out}: folder not found (the --out of an `sdnet sweep`)")
     if not os.path.exists(path):
         raise ValueError(f"{out}: no {SWEEP_FILE} (no sweep was started with this --out)")
     return read_json(path)

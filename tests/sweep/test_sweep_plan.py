@@ -149,3 +149,10 @@ def test_runs_recorded_elsewhere_count_as_done_and_choose_the_second_wave(phanto
     ((name, command),) = commands                  # the chosen rate's second seed alone
     assert name == "unet_equal_lr0.001/l0.015/split0_seed2"
     assert command[command.index("--runs") + 1] == record        # absolute: a worker may start elsewhere
+
+
+def test_status_of_a_missing_folder_or_of_a_folder_without_a_sweep_names_which(tmp_path, capsys):
+    assert cli.main(["status", "--out", str(tmp_path / "nowhere")]) == 2
+    assert "nowhere: folder not found" in capsys.readouterr().err
+    assert cli.main(["status", "--out", str(tmp_path)]) == 2
+    assert "no sweep.json" in capsys.readouterr().err
