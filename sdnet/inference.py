@@ -123,7 +123,8 @@ def load_model(folder, weights=None, allow_unfinished=False) -> TrainedModel:
     description = _describe(folder)
     exported = os.path.exists(os.path.join(folder, MODEL_FILE))
     if not exported and not allow_unfinished and not RunFolder(folder).done:
-        raise ValueError(f"{folder}: the run is not finished (no result.json and DONE); run its experiment's "
+        missing = " and ".join(f for f in ("result.json", "DONE") if not os.path.exists(os.path.join(folder, f)))
+        raise ValueError(f"{folder}: the run is not finished (no {missing}); run its experiment's "
                          "command again to finish it, then use it")
     if description.get("format", FORMAT) > FORMAT:
         raise ValueError(f"{folder}: model format {description['format']} is newer than this version reads ({FORMAT})")
@@ -139,8 +140,9 @@ def load_model(folder, weights=None, allow_unfinished=False) -> TrainedModel:
     method = build_method(spec["method"], cfg)
     files = [f"{name}.weights.h5" for name in method.networks]      # the method's own networks
     if not os.path.isdir(weights_dir) or not all(os.path.exists(os.path.join(weights_dir, f)) for f in files):
+        kept = f"this exported model holds {description.get('weights', 'last')}/ only" if exported else "is the run finished?"
         raise ValueError(f"{folder}: no {weights}/ weights of every network of a {spec['method']} model "
-                         f"({', '.join(files)}; is the run finished?)")
+                         f"({', '.join(files)}; {kept})")
     try:
         method.load_weights(weights_dir)
     except (OSError, ValueError) as err:

@@ -45,6 +45,11 @@ def world(tmp_path_factory):
     shutil.copytree(model, unfinished)
     for name in ("result.json", "DONE"):
         os.remove(os.path.join(unfinished, name))
+    no_done = str(root / "no_done")                        # result.json written, the DONE marker not
+    shutil.copytree(model, no_done)
+    os.remove(os.path.join(no_done, "DONE"))
+    exported = str(root / "exported")
+    assert main(["export", model, exported]) == 0
     twin = root / "twin"                                  # another folder, a scan of the same name
     twin.mkdir()
     shutil.copy(scan, twin)
@@ -56,7 +61,7 @@ def world(tmp_path_factory):
     (root / "a_file.txt").write_text("not a folder\n")
     return {"root": str(root), "scans": str(scans), "scan": scan, "gt": gt, "zero": str(root / "zero_pixdim.nii.gz"),
             "model": model, "sdnet": sdnet, "unfinished": unfinished, "csv": str(root / "earlier.csv"),
-            "twin": str(twin / os.path.basename(scan)), "logged": str(logged), "twin_gt": str(twin / os.path.basename(gt)),
+            "twin": str(twin / os.path.basename(scan)), "logged": str(logged), "no_done": no_done, "exported": exported, "twin_gt": str(twin / os.path.basename(gt)),
             "file": str(root / "a_file.txt")}
 
 
@@ -106,6 +111,10 @@ CASES = [  # (case, argv, exit status, what the one-line message names)
     ("curves of a folder without runs", ["curves", "--runs", "a={scans}"], 2, "no training_log.csv"),
     ("curves of a column no log has", ["curves", "--runs", "a={logged}", "--columns", "nosuchcol", "--out",
                                         "{out}.png"], 2, "--columns nosuchcol: none is in the runs' training logs"),
+    ("segment with a run missing only DONE", ["segment", "--model", "{no_done}", "--input", "{scan}", "--out", "{out}"],
+     2, "not finished (no DONE)"),
+    ("segment, best weights of an exported model", ["segment", "--model", "{exported}", "--weights", "best", "--input",
+                                                    "{scan}", "--out", "{out}"], 2, "holds last/ only"),
     ("segment two scans of one name", ["segment", "--model", "{model}", "--input", "{scan}", "{twin}", "--out", "{out}"],
      2, "share the name patient007_frame01"),
     ("decompose two scans of one name", ["decompose", "--model", "{sdnet}", "--input", "{scan}", "{twin}", "--out",
