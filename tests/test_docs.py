@@ -28,3 +28,14 @@ def test_every_set_key_named_in_the_docs_exists(page):
     with open(page) as f:
         unknown = set_keys(f.read()) - set(setting_types()) - PLACEHOLDERS
     assert not unknown, f"{os.path.relpath(page, ROOT)} names --set keys that do not exist: {sorted(unknown)}"
+
+
+LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: os.path.relpath(p, ROOT))
+def test_every_relative_link_points_at_a_file_that_exists(page):
+    with open(page) as f:
+        targets = [t for t in LINK.findall(f.read()) if "://" not in t and not t.startswith("mailto:")]
+    missing = [t for t in targets if not os.path.exists(os.path.join(os.path.dirname(page), t))]
+    assert not missing, f"{os.path.relpath(page, ROOT)} links to files that do not exist: {missing}"
