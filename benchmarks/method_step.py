@@ -1,5 +1,5 @@
-"""What each method's training iteration costs at a preset: the U-Net, the GAN, self-training
-and SDNet side by side, each in its own process (its own compile, its own threads), on one
+"""What each method's training iteration costs at a preset: Table 1's compared methods (the
+registry's) side by side, each in its own process (its own compile, its own threads), on one
 batch of the preset's size of labelled images (and as many unlabelled ones where the method
 reads them), run as a training run runs it (`iteration_runner`: the preset's engine). Beside the
 time, each network's forward arithmetic per image (Conv2D and Dense layers, as
@@ -24,9 +24,10 @@ import sys
 import numpy as np
 from train_step import conv_flops, synthetic_batch, timed
 
+from sdnet.methods.registry import compared_methods
 from sdnet.sweep.executors import THREAD_VARIABLES
 
-METHODS = ("unet", "selftrain", "gan", "sdnet")
+METHODS = compared_methods()
 
 
 def bench(method_name, preset, steps, overrides):

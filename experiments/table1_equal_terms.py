@@ -22,15 +22,16 @@ import sys
 
 from sdnet.data.acdc import ACDC
 from sdnet.experiments import Experiment, main
+from sdnet.methods.registry import compared_methods
 from sdnet.reporting.equal_terms import analyse
 from sdnet.reporting.published import TABLE1
 
 RATES = (1e-4, 3e-4, 1e-3)
 SETTINGS = {
-    # every method: statistics from every training image of the split; SDNet's and the GAN's D_M
-    # on the masks of the unsupervised update
+    # every method (each registry entry marked `compared`): statistics from every training image of
+    # the split; SDNet's and the GAN's D_M on the masks of the unsupervised update
     "equal": ({"batchnorm_statistics": "recomputed", "batchnorm_images": "split", "fake_masks": "unsupervised"},
-              ("unet", "gan", "selftrain", "sdnet")),
+              compared_methods()),
     # SDNet as the paper has it, at this size
     "faithful": ({"batchnorm_statistics": "moving", "fake_masks": "predicted"}, ("sdnet",)),
     # the U-Net's statistics from its own labelled images only (it sees no other)
@@ -44,7 +45,7 @@ TABLE1_EQUAL_TERMS = Experiment(
     title="Table 1 on equal terms — each method at its own best learning rate (Dice %)",
     dataset=ACDC,
     published=TABLE1,
-    methods=("unet", "gan", "selftrain", "sdnet"),
+    methods=compared_methods(),
     fractions=TABLE1.fractions,
     splits=(0,),
     seeds=(1, 2, 3),

@@ -16,47 +16,49 @@ from sdnet.methods.base import Batch, Method, compile_trainer, named, predict
 
 
 class MaskPool:
-    """The last `size` generated masks; the discriminator sees a random draw of them (original get_fake).
+    """The last `size` generated masks; the discriminator sees a random draw of them (original
+    get_fake).
 
-    Held as a buffer of fixed shape whose last `held` entries are the pool, so that a compiled
-    iteration (sdnet.methods.engine) can update it in place of the same shape every step."""
+    State the adversarial methods own, kept as any executor can update it (sdnet.methods.engine):
+    a Keras variable of fixed shape whose last `held` entries are the pool, read and assigned
+    through the step's operations, and `held`, a host-side count that the index draw advances."""
 
-    def __init__(self, size):
+    def __init__(self, size, mask_shape):
         self.size = size
-        self.buffer = None
         self.held = 0
+        self.buffer = keras.Variable(np.zeros((size, *mask_shape), "float32"), trainable=False, name="mask_pool")
 
     @property
     def masks(self):
-        return None if self.buffer is None else self.buffer[self.size - self.held:]
+        if self.held == 0:
+            return None
+        return keras.ops.convert_to_numpy(self.buffer.value)[self.size - self.held:]
 
-    def positions(self, added, count, rng):
+    def draw_positions(self, added, count, rng):
         """Where in the buffer the `count` masks drawn after adding `added` new ones lie (the
-        draw itself: without replacement among the pool's masks)."""
-        held = min(self.held + added, self.size)
-        return rng.choice(held, size=count, replace=False) + self.size - held
+        draw itself: without replacement among the pool's masks); counts the added ones."""
+        self.held = min(self.held + added, self.size)
+        return rng.choice(self.held, size=count, replace=False) + self.size - self.held
 
-    def add_and_sample(self, masks, count, rng):
-        masks = np.asarray(masks)
-        chosen = self.positions(len(masks), count, rng)
-        self.keep(np.concatenate([self.empty_buffer(masks), masks])[-self.size:], len(masks))
-        return self.buffer[chosen]
-
-    def empty_buffer(self, masks):
-        """The buffer, zeros before the first masks (shaped like them)."""
-        return np.zeros((self.size, *masks.shape[1:]), masks.dtype) if self.buffer is None else self.buffer
-
-    def keep(self, buffer, added):
-        self.buffer, self.held = buffer, min(self.held + added, self.size)
+    def add_and_sample(self, ops, rng, masks):
+        """Add `masks` to the pool, then draw as many from it, through the executor's `ops`."""
+        count = masks.shape[0]
+        chosen = ops.indices(rng, count, lambda rng: self.draw_positions(count, count, rng))
+        masks = keras.ops.cast(masks, self.buffer.dtype)
+        buffer = keras.ops.concatenate([ops.read(self.buffer), masks])[-self.size:]
+        ops.assign(self.buffer, buffer)
+        return keras.ops.take(buffer, chosen, axis=0)
 
     def state(self):
-        return {} if self.buffer is None else {"pool": np.asarray(self.masks)}
+        return {} if self.held == 0 else {"pool": self.masks}
 
     def load_state(self, arrays):
         masks = arrays.get("pool")
-        self.buffer, self.held = None, 0
+        buffer = np.zeros(self.buffer.shape, "float32")
+        self.held = 0 if masks is None else len(masks)
         if masks is not None:
-            self.keep(np.concatenate([self.empty_buffer(masks), masks])[-self.size:], len(masks))
+            buffer[self.size - self.held:] = masks
+        self.buffer.assign(buffer)
 
 
 class AdversarialMethod(Method):
@@ -66,7 +68,7 @@ class AdversarialMethod(Method):
     def __init__(self, cfg: SDNetConfig):
         super().__init__(cfg)
         self.discriminator: keras.Model = None
-        self.pool = MaskPool(cfg.pool_size)
+        self.pool = MaskPool(cfg.pool_size, cfg.input_shape[:2] + (cfg.num_masks,))
 
     # -- freezing ------------------------------------------------------------------------------
     def before_update(self, trainer_name):
@@ -90,7 +92,7 @@ class AdversarialMethod(Method):
         """Step 5: D_M on real masks against a pool of the model's masks (`fake_candidates`)."""
         count = min(real_masks.shape[0], fake_candidates.shape[0])
         real_masks = real_masks[:count]
-        fake = self.ops.from_pool(rng, self.pool, fake_candidates[:count])
+        fake = self.pool.add_and_sample(self.ops, rng, fake_candidates[:count])
         ones, zeros = np.ones((count, 1), "float32"), np.zeros((count, 1), "float32")
         logs = self._train("discriminator", [real_masks, fake], [ones, zeros])
         return {"dis_M": logs["loss"]}
@@ -111,9 +113,9 @@ class AdversarialMethod(Method):
         """The masks D_M is shown as fake (`cfg.fake_masks`). "unsupervised" must be called before
         the unsupervised update, so that they are that update's own forward pass."""
         if self.cfg.fake_masks == "unsupervised":
-            return self.ops.masks(batch.unlabelled, training=True)
+            return self.ops.infer(self.mask_network(), batch.unlabelled, training=True)
         images = batch.discriminator_images[: batch.real_masks.shape[0]]
-        return self.ops.masks(images, training=self.cfg.fake_masks == "predicted_training_bn")
+        return self.ops.infer(self.mask_network(), images, training=self.cfg.fake_masks == "predicted_training_bn")
 
     # -- diagnostics and state -------------------------------------------------------------------
     def diagnostics(self, data, structures, predicted=None) -> dict:

@@ -188,27 +188,34 @@ class Method(abc.ABC):
     def mask_network(self) -> keras.Model:
         """image -> L soft masks, sharing the trained networks' weights."""
 
-    def training_mode_forward(self) -> TrainingModeForward:
-        """The mask network in training mode, compiled once per method (mask_network() is built
-        once too): for the masks below and for recomputing batch-norm statistics."""
-        if not hasattr(self, "_training_mode_forward"):
-            self._training_mode_forward = TrainingModeForward(self.mask_network(), jit_compile(self.cfg))
-        return self._training_mode_forward
+    def training_mode_forward(self, network=None) -> TrainingModeForward:
+        """`network` (default: the mask network) in training mode, compiled once per method and
+        network: for the masks below and for recomputing batch-norm statistics."""
+        network = self.mask_network() if network is None else network
+        forwards = self.__dict__.setdefault("_training_mode_forwards", {})
+        if id(network) not in forwards:
+            forwards[id(network)] = TrainingModeForward(network, jit_compile(self.cfg))
+        return forwards[id(network)]
 
-    def training_mode_masks(self, images, batch_size=None):
-        """Masks with training-mode batch norm (the statistics of each batch of `batch_size`
-        images; default: all of them as one batch), as a training step's forward pass computes
-        them; the moving statistics are left untouched. A compiled forward pass (called every
-        step when D_M's fakes come from it): the eager one cost as much as the step's updates."""
-        net, forward = self.mask_network(), self.training_mode_forward()
+    def training_mode_predict(self, network, images, batch_size=None):
+        """`network`'s output with training-mode batch norm (the statistics of each batch of
+        `batch_size` images; default: all of them as one batch), as a training step's forward
+        pass computes it; the moving statistics are left untouched. A compiled forward pass
+        (called every step when D_M's fakes come from it): the eager one cost as much as the
+        step's updates."""
+        forward = self.training_mode_forward(network)
         size = batch_size or len(images)
-        kept = [keras.ops.convert_to_numpy(v.value) for v in net.non_trainable_variables]
+        kept = [keras.ops.convert_to_numpy(v.value) for v in network.non_trainable_variables]
         try:
             return np.concatenate([np.asarray(forward.predict_on_batch(images[start:start + size]))
                                    for start in range(0, len(images), size)])
         finally:          # the forward pass moved the moving statistics: put them back
-            for variable, value in zip(net.non_trainable_variables, kept):
+            for variable, value in zip(network.non_trainable_variables, kept):
                 variable.assign(value)
+
+    def training_mode_masks(self, images, batch_size=None):
+        """The mask network's `training_mode_predict`."""
+        return self.training_mode_predict(self.mask_network(), images, batch_size)
 
     def diagnostics(self, data, structures, predicted=None) -> dict:
         """Per-epoch numbers that explain a validation curve: predicted / true area of each

@@ -1,8 +1,19 @@
 """How a training iteration's updates are executed.
 
-A method's `train_step` says what an iteration does, in the original's order, through the few
-operations of `self.ops`: an update of a wrapper trainer, an inference of a network, a draw from
-the run's random generator, a draw from D_M's mask pool. Two executors implement them:
+A method's `train_step` says what an iteration does, in the original's order, through a small
+fixed set of operations, `self.ops`, that know no method:
+
+- `update(trainer, x, y)`: one update of a wrapper trainer; its losses;
+- `infer(network, x, training)`: a network's output (training: batch norm on the batch's own
+  statistics, the moving ones left as they were);
+- `normal(rng, shape)`: standard normals from the run's generator;
+- `indices(rng, count, choose)`: `count` indices that `choose(rng)` draws on the host; `choose`
+  may read and advance the method's host-side counters (the mask pool's count of held masks),
+  never a value the step computes;
+- `read(variable)`, `assign(variable, value)`: a method's own per-step state (the mask pool's
+  buffer, a teacher's weights), kept in Keras variables.
+
+Two executors implement them:
 
 - `SeparateCalls` (the reference): each update one `train_on_batch` of its wrapper, each
   inference one `predict_on_batch`, draws on the host; the original's execution.
@@ -11,7 +22,8 @@ the run's random generator, a draw from D_M's mask pool. Two executors implement
   TensorFlow: `tf.function` over their train steps). The host still makes every random draw, in
   the reference's order, and passes them in, so both executors compute the same iteration (to
   float rounding). Before the first iteration of a batch shape, a dry run of `train_step` builds
-  the wrappers and records the draws an iteration of that shape makes.
+  the wrappers and records the draws an iteration of that shape makes and the variables it
+  reads or assigns.
 
 `engine` in the configuration chooses ("auto": compiled on JAX and TensorFlow, separate calls on
 PyTorch).
@@ -32,35 +44,37 @@ class SeparateCalls:
 
     def update(self, trainer_name, x, y) -> dict:
         self.method.before_update(trainer_name)
+        x, y = keras.tree.map_structure(keras.ops.convert_to_numpy, (x, y))     # host arrays, as the original's
         logs = self.method.trainers[trainer_name].train_on_batch(x, y, return_dict=True)
         return {k: float(v) for k, v in logs.items()}
 
-    def infer(self, network, x):
-        """`network` in inference mode."""
-        return network.predict_on_batch(x)
-
-    def masks(self, images, training: bool):
-        """The method's masks of `images`, with the batch-norm statistics of the batch (training
-        mode; the moving statistics stay as they were) or the moving ones."""
+    def infer(self, network, x, training=False):
         if training:
-            return self.method.training_mode_masks(images)
-        return self.method.predict_masks(images, batch_size=images.shape[0])
+            return self.method.training_mode_predict(network, x)
+        return network.predict_on_batch(x)
 
     def normal(self, rng, shape):
         return rng.standard_normal(shape).astype("float32")
 
-    def from_pool(self, rng, pool, masks):
-        """Add `masks` to the pool, then draw as many from it (original get_fake)."""
-        return pool.add_and_sample(masks, masks.shape[0], rng)
+    def indices(self, rng, count, choose):
+        return np.asarray(choose(rng), "int32")
+
+    def read(self, variable):
+        return variable.value
+
+    def assign(self, variable, value):
+        variable.assign(value)
 
 
 class _Planning:
     """A dry run of `train_step` that changes nothing: it builds each wrapper's losses and
-    optimiser (what the first train_on_batch would) and records the draws an iteration makes."""
+    optimiser (what the first train_on_batch would), and records the draws an iteration makes
+    (`plan`) and the variables it reads or assigns (`variables`)."""
 
     def __init__(self, method):
         self.method = method
         self.plan = []
+        self.variables = []
 
     def update(self, trainer_name, x, y) -> dict:
         self.method.before_update(trainer_name)
@@ -73,16 +87,20 @@ class _Planning:
     def infer(self, network, x, training=False):
         return np.zeros(network.compute_output_shape(x.shape), "float32")
 
-    def masks(self, images, training: bool):
-        return self.infer(self.method.mask_network(), images)
-
     def normal(self, rng, shape):
         self.plan.append(("normal", tuple(shape)))
         return np.zeros(shape, "float32")
 
-    def from_pool(self, rng, pool, masks):
-        self.plan.append(("pool", masks.shape[0]))
-        return masks
+    def indices(self, rng, count, choose):
+        self.plan.append(("indices", choose))
+        return np.zeros(count, "int32")
+
+    def read(self, variable):
+        self.variables.append(variable)
+        return np.zeros(variable.shape, variable.dtype)
+
+    def assign(self, variable, value):
+        self.variables.append(variable)
 
 
 class _AnyLoss(dict):
@@ -91,16 +109,14 @@ class _AnyLoss(dict):
 
 
 class _TracedOps:
-    """The operations inside the compiled program: draws are the program's inputs, the pool a
-    fixed-size buffer (the last `size` masks at its end)."""
+    """The operations inside the compiled program: the draws are the program's inputs."""
 
-    def __init__(self, method, draws, pool_buffer):
+    def __init__(self, method, draws):
         self.method = method
         self.draws = list(draws)
-        self.pool_buffer = pool_buffer
 
     def _get(self, variables):
-        """The variables' current values inside the program."""
+        """The variables' current values inside the program (each backend's own way)."""
         raise NotImplementedError
 
     def infer(self, network, x, training=False):
@@ -108,24 +124,21 @@ class _TracedOps:
                                         x, training=training)
         return out
 
-    def masks(self, images, training: bool):
-        return self.infer(self.method.mask_network(), images, training)
-
     def normal(self, rng, shape):
         return self.draws.pop(0)
 
-    def from_pool(self, rng, pool, masks):
-        positions = self.draws.pop(0)
-        size = self.pool_buffer.shape[0]
-        self.pool_buffer = keras.ops.concatenate([self.pool_buffer, keras.ops.cast(masks, self.pool_buffer.dtype)])[-size:]
-        return keras.ops.take(self.pool_buffer, positions, axis=0)
+    def indices(self, rng, count, choose):
+        return self.draws.pop(0)
+
+    def read(self, variable):
+        return self._get([variable])[0]
 
 
 class _JaxOps(_TracedOps):
     """Stateless: every variable's value is looked up in, and written back to, `values`."""
 
-    def __init__(self, method, draws, pool_buffer, values):
-        super().__init__(method, draws, pool_buffer)
+    def __init__(self, method, draws, values):
+        super().__init__(method, draws)
         self.values = values       # id(variable) -> value
 
     def _get(self, variables):
@@ -134,6 +147,9 @@ class _JaxOps(_TracedOps):
     def _set(self, variables, new):
         for v, value in zip(variables, new):
             self.values[id(v)] = value
+
+    def assign(self, variable, value):
+        self._set([variable], [keras.ops.cast(value, variable.dtype)])
 
     def update(self, trainer_name, x, y) -> dict:
         self.method.before_update(trainer_name)
@@ -158,6 +174,9 @@ class _TensorFlowOps(_TracedOps):
     def _get(self, variables):
         return [v.value for v in variables]        # read in program order, after earlier assignments
 
+    def assign(self, variable, value):
+        variable.assign(value)
+
 
 class CompiledIteration:
     """One compiled program per iteration of `method.train_step`, per batch shape."""
@@ -168,7 +187,7 @@ class CompiledIteration:
         if self.backend not in COMPILED_BACKENDS:
             raise ValueError(f"engine=compiled runs on JAX or TensorFlow, not {self.backend}; use engine=separate")
         self.programs = {}         # batch signature -> (compiled function, draw plan)
-        self._variables = None     # JAX: the variables the programs thread, in order
+        self._threaded = None      # JAX: the variables the last program threaded, in order
         self._held = None          # JAX: their values after the last iteration, until `sync`
 
     def step(self, batch, rng) -> dict:
@@ -178,36 +197,21 @@ class CompiledIteration:
         if key not in self.programs:
             planning = _Planning(self.method)
             self._run_traced(planning, arrays)
-            self.programs[key] = (self._compile(planning.plan), planning.plan)
+            self.programs[key] = (self._compile(planning.variables), planning.plan)
         program, plan = self.programs[key]
         draws = [self._draw(rng, kind, argument) for kind, argument in plan]
-        losses = program(arrays, draws, self._pool_buffer())
+        losses = program(arrays, draws)
         return {k: float(v) for k, v in losses.items()}
 
-    # -- host side -----------------------------------------------------------------------------
     def _draw(self, rng, kind, argument):
-        """The reference's draw, made on the host in the same order; a pool draw becomes the
-        positions of the chosen masks in the pool's fixed-size buffer."""
+        """The reference's draw, made on the host in the same order."""
         if kind == "normal":
             return rng.standard_normal(argument).astype("float32")
-        return self.method.pool.positions(argument, argument, rng).astype("int32")
-
-    def _pool_buffer(self):
-        pool = getattr(self.method, "pool", None)
-        if pool is None or pool.buffer is not None:
-            return getattr(pool, "buffer", None)
-        cfg = self.method.cfg                 # before the first masks: zeros
-        return np.zeros((pool.size, cfg.image_size, cfg.image_size, cfg.num_masks), "float32")
-
-    def _keep_pool(self, buffer, plan):
-        """The pool after the iteration: the program's buffer, holding what the reference's would."""
-        for kind, argument in plan:
-            if kind == "pool":
-                self.method.pool.keep(buffer, argument)
+        return np.asarray(argument(rng), "int32")
 
     # -- the compiled programs -------------------------------------------------------------------
-    def _compile(self, plan):
-        return self._compile_jax(plan) if self.backend == "jax" else self._compile_tensorflow(plan)
+    def _compile(self, read_or_assigned):
+        return self._compile_jax(read_or_assigned) if self.backend == "jax" else self._compile_tensorflow()
 
     def _run_traced(self, ops, arrays):
         reference, self.method.ops = self.method.ops, ops
@@ -216,61 +220,50 @@ class CompiledIteration:
         finally:
             self.method.ops = reference
 
-    def _compile_jax(self, plan):
+    def _compile_jax(self, read_or_assigned):
         import jax
 
         method = self.method
-        variables = self._jax_variables()
+        # every variable an iteration reads or writes, once: the method's state, the wrappers'
+        # loss trackers, and its own per-step state
+        variables = method.state_variables() + [v for t in method.trainers.values() for v in t.metrics_variables]
+        variables = list({id(v): v for v in variables + read_or_assigned}.values())
 
-        def iteration(values, arrays, draws, pool_buffer):
-            ops = _JaxOps(method, draws, pool_buffer, {id(v): x for v, x in zip(variables, values)})
+        def iteration(values, arrays, draws):
+            ops = _JaxOps(method, draws, {id(v): x for v, x in zip(variables, values)})
             losses = self._run_traced(ops, arrays)
-            return [ops.values[id(v)] for v in variables], losses, ops.pool_buffer
+            return [ops.values[id(v)] for v in variables], losses
 
         compiled = jax.jit(iteration, donate_argnums=0)     # the old values are replaced: update in place
 
-        def run(arrays, draws, pool_buffer):
+        def run(arrays, draws):
+            if self._threaded is not variables:              # another program's values: write them back first
+                self.sync()
             values = self._held if self._held is not None else [v.value for v in variables]
-            self._held, losses, buffer = compiled(values, arrays, draws, pool_buffer)
-            self._keep_pool(buffer, plan)
+            self._held, losses = compiled(values, arrays, draws)
+            self._threaded = variables
             return losses
 
         return run
-
-    def _jax_variables(self):
-        """Every variable an iteration reads or writes, once: the method's state and the wrappers'
-        loss trackers."""
-        if self._variables is None:
-            method = self.method
-            variables = method.state_variables() + [v for t in method.trainers.values() for v in t.metrics_variables]
-            self._variables = list({id(v): v for v in variables}.values())
-        return self._variables
 
     def sync(self):
         """Write the values the JAX programs hold back into the Keras variables; call before
         anything else reads or changes them (validation, checkpoints, the end of an epoch)."""
         if self._held is not None:
-            for v, value in zip(self._variables, self._held):
+            for v, value in zip(self._threaded, self._held):
                 v.assign(value)
             self._held = None
 
-    def _compile_tensorflow(self, plan):
+    def _compile_tensorflow(self):
         import tensorflow as tf
 
         method = self.method
 
         @tf.function(jit_compile=bool(method.cfg.xla), autograph=False)   # the step's Python is static
-        def iteration(arrays, draws, pool_buffer):
-            ops = _TensorFlowOps(method, draws, pool_buffer)
-            losses = self._run_traced(ops, arrays)
-            return losses, ops.pool_buffer
+        def iteration(arrays, draws):
+            return self._run_traced(_TensorFlowOps(method, draws), arrays)
 
-        def run(arrays, draws, pool_buffer):
-            losses, buffer = iteration(arrays, draws, pool_buffer)
-            self._keep_pool(buffer, plan)
-            return losses
-
-        return run
+        return iteration
 
 
 class SeparateIterations:

@@ -19,6 +19,7 @@ class MethodEntry:
     cls: str                    # "module:Class"
     display_name: str           # in reports and tables
     settings: dict = field(default_factory=dict)    # name -> Setting: the method's own
+    compared: bool = False      # a segmentation method of Table 1's equal-terms comparison
 
     def load(self):
         module, name = self.cls.split(":")
@@ -67,11 +68,11 @@ UNET = {
 }
 
 METHODS = {
-    "unet": MethodEntry("sdnet.methods.unet:UNet", "U-Net", UNET),
+    "unet": MethodEntry("sdnet.methods.unet:UNet", "U-Net", UNET, compared=True),
     "selftrain": MethodEntry("sdnet.methods.selftrain:SelfTrain", "self-train",
-                             {**UNET, "self_train_rounds": Setting(1, 0, 100)}),
-    "gan": MethodEntry("sdnet.methods.gan:GAN", "GAN", ADVERSARIAL),
-    "sdnet": MethodEntry("sdnet.methods.sdnet:SDNet", "SDNet", SDNET),
+                             {**UNET, "self_train_rounds": Setting(1, 0, 100)}, compared=True),
+    "gan": MethodEntry("sdnet.methods.gan:GAN", "GAN", ADVERSARIAL, compared=True),
+    "sdnet": MethodEntry("sdnet.methods.sdnet:SDNet", "SDNet", SDNET, compared=True),
     # Section 5.2: the area regression's weight (mean absolute error of the per-slice pixel count of
     # `area_structure`, divided by the image's pixel count; the paper gives neither; 0 fine-tunes
     # without it, the control)
@@ -81,6 +82,11 @@ METHODS = {
 
 for _entry in METHODS.values():
     declare_method_settings(_entry.settings)
+
+
+def compared_methods() -> tuple:
+    """The methods Table 1's equal-terms comparison runs, in the registry's order."""
+    return tuple(name for name, entry in METHODS.items() if entry.compared)
 
 
 def display_name(method: str) -> str:

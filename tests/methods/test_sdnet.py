@@ -29,7 +29,7 @@ def test_each_update_changes_exactly_its_networks(tiny_cfg, batch, rng, executor
         "z_regressor": (lambda b, r: model.train_z_regressor(b.images, r), {"modality_encoder", "decoder"}),
         "unsupervised": (lambda b, r: model.train_unsupervised(b.images),
                          {"anatomy_encoder", "modality_encoder", "segmentor", "decoder"}),
-        "discriminator": (lambda b, r: model._train_discriminator(b.masks, model.ops.masks(b.images, False), r),
+        "discriminator": (lambda b, r: model._train_discriminator(b.masks, model.ops.infer(model.mask_network(), b.images), r),
                           {"mask_discriminator"}),
     }
     runners = {}

@@ -10,6 +10,7 @@ import pytest
 
 from sdnet.config import get_preset
 from sdnet.io import read_json, write_json
+from sdnet.methods.registry import compared_methods
 from sdnet.reporting.plots import save_examples
 from sdnet.training.run import Run, RunSpec
 from sdnet.training.spec import run_path
@@ -44,7 +45,7 @@ def copy_of(folder, tmp_path):
     return str(copy)
 
 
-@pytest.mark.parametrize("method", ["unet", "gan", "selftrain", "sdnet"])
+@pytest.mark.parametrize("method", compared_methods())
 def test_every_method_trains_and_is_evaluated(method, finished_run):
     spec, folder, result = finished_run(method)
     scores = result["volumes_by_weights"]["last"]
