@@ -194,12 +194,34 @@ def prepare(exp: Experiment, request: Request, may_restart=False, count_disk=Tru
     if r.report_only:       # an analysis reads the data and the runs; nothing but the report is written
         return plan
     loader.read()              # every data file checked before anything is written
+    check_grid_data(plan)
+    selected_specs(plan)       # --only names a run of the grid
     if count_disk:
         check_disk(plan)
     if differing:
         set_aside_outputs(out, differing)
     write_json(os.path.join(out, "experiment.json"), settings)
     return plan
+
+
+def check_grid_data(plan: Plan):
+    """Every split the grid trains on has its subjects, and every labelled fraction selects some
+    of them: checked before anything is written (a run would find these after making its folder)."""
+    from sdnet.config import parse_modality_fractions
+    from sdnet.data.training_data import data_seed, labelled_subset
+
+    specs = plan.grid.all_specs()
+    for split in sorted({spec.split for spec in specs}):
+        training = plan.loader.load_labelled_data(split, "training")
+        for role in ("validation", "test"):
+            plan.loader.load_labelled_data(split, role)
+        for spec in {spec for spec in specs if spec.split == split}:
+            cfg = run_config(plan, spec)
+            try:
+                labelled_subset(training, spec.fraction, data_seed(spec.fraction, split, spec.seed),
+                                parse_modality_fractions(cfg.modality_fractions))
+            except ValueError as err:
+                raise ValueError(f"--labels {spec.fraction:g} (run {spec.name}): {err}") from None
 
 
 def recorded_settings(out):

@@ -1,6 +1,7 @@
 """The experiment command line: everything checked before anything is written."""
 import json
 import os
+import shutil
 import stat
 
 import pytest
@@ -219,6 +220,34 @@ def test_a_bad_data_file_is_reported_before_anything_is_written(phantom_root, tm
     assert main(EXP, ["--preset", "tiny", "--data", flat, "--label-map", "MYO=2,LV=3", "--methods", "unet",
                       "--out", str(out), "--cache-dir", str(tmp_path / "cache")]) == 2
     assert "cannot read this NIfTI" in capsys.readouterr().err
+    assert not out.exists() or not os.listdir(out)
+
+
+def _remove_patient(data):
+    shutil.rmtree(os.path.join(data, "patient005"))
+
+
+def _empty_patient(data):
+    for name in os.listdir(os.path.join(data, "patient005")):
+        os.remove(os.path.join(data, "patient005", name))
+
+
+@pytest.mark.parametrize("change, argv, message", [   # (what the user's data or flags have, the message)
+    (_remove_patient, [], "split 0 validation needs patient005/"),
+    (_empty_patient, [], "split 0 validation needs patient005/"),
+    (None, ["--labels", "0.001"], "--labels 0.001 (run unet/l0.001/split0): fraction 0.001 of 70 training subjects selects none"),
+    (None, ["--only", "unet/l0.3/split0"], "--only unet/l0.3/split0: not a run of this grid"),
+])
+def test_data_and_grid_problems_are_reported_before_anything_is_written(change, argv, message, phantom_root,
+                                                                        tmp_path, capsys):
+    data = str(tmp_path / "training")
+    shutil.copytree(phantom_root, data)
+    if change is not None:
+        change(data)
+    out = tmp_path / "out"
+    assert main(EXP, ["--preset", "tiny", "--data", data, "--methods", "unet", "--out", str(out),
+                      "--cache-dir", str(tmp_path / "cache"), *argv]) == 2
+    assert message in capsys.readouterr().err
     assert not out.exists() or not os.listdir(out)
 
 
