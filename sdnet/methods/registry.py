@@ -67,6 +67,12 @@ UNET = {
                                                    "executor's default, code that could not run"),
 }
 
+# The unlabelled term of Mean Teacher and cross pseudo-supervision, ramped by epoch (SSL4MIS's values)
+CONSISTENCY = {
+    "consistency": Setting(0.1, 0, INF, help="weight of the unlabelled (consistency or pseudo-label) term, ramped"),
+    "consistency_rampup": Setting(1.0, 0, INF, help="ramp length as a fraction of `epochs` (0: no ramp)"),
+}
+
 METHODS = {
     "unet": MethodEntry("sdnet.methods.unet:UNet", "U-Net", UNET, compared=True),
     "selftrain": MethodEntry("sdnet.methods.selftrain:SelfTrain", "self-train",
@@ -75,13 +81,14 @@ METHODS = {
     "sdnet": MethodEntry("sdnet.methods.sdnet:SDNet", "SDNet", SDNET, compared=True),
     # beyond the paper: the U-Net plus an EMA teacher's consistency (SSL4MIS's recipe)
     "mean_teacher": MethodEntry("sdnet.methods.mean_teacher:MeanTeacher", "Mean Teacher", {
-        **UNET,
+        **UNET, **CONSISTENCY,
         "ema_decay": Setting(0.99, 0, 1, help="the teacher's EMA decay, after min(1 - 1/(step + 1), .) ramps up"),
-        "consistency": Setting(0.1, 0, INF, help="weight of the teacher-student mean squared difference, ramped"),
-        "consistency_rampup": Setting(1.0, 0, INF, help="ramp length as a fraction of `epochs` (0: no ramp)"),
         "input_noise": Setting(0.1, 0, INF, help="std of the Gaussian noise on the teacher's input"),
         "input_noise_clip": Setting(0.2, 0, INF, help="the noise clipped to +-this"),
     }, compared=True),
+    # beyond the paper: two U-Nets, each taught by the other's pseudo-labels (SSL4MIS's recipe)
+    "cross_pseudo": MethodEntry("sdnet.methods.cross_pseudo:CrossPseudoSupervision", "CPS",
+                                {**UNET, **CONSISTENCY}, compared=True),
     # Section 5.2: the area regression's weight (mean absolute error of the per-slice pixel count of
     # `area_structure`, divided by the image's pixel count; the paper gives neither; 0 fine-tunes
     # without it, the control)

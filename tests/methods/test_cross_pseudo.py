@@ -1,0 +1,48 @@
+"""Cross pseudo-supervision: each network is taught by the other's hard labels of the unlabelled
+batch, with the ramped weight; both executors compute the same iteration, and the comparison fails
+when a network is taught by its own labels."""
+import keras
+import numpy as np
+import pytest
+
+from sdnet.methods import build_method
+from sdnet.methods.base import Batch
+
+from engine_cases import MUTATIONS, assert_executors_agree
+
+
+def _batch(cfg, rng):
+    size = cfg.image_size
+    images = rng.uniform(-1, 1, (cfg.batch_size, size, size, 1)).astype("float32")
+    masks = np.zeros((cfg.batch_size, size, size, cfg.num_masks), "float32")
+    masks[:, 8:20, 8:20, 1] = 1
+    return Batch(images=images, masks=masks, unlabelled=rng.uniform(-1, 1, images.shape).astype("float32"))
+
+
+def test_each_network_is_taught_by_the_others_hard_labels(tiny_cfg, rng, monkeypatch):
+    method = build_method("cross_pseudo", tiny_cfg.replace(consistency=0.5, consistency_rampup=0.0))
+    method.on_epoch_start(0)
+    assert any(np.abs(np.asarray(a) - np.asarray(b)).max() > 0            # two initialisations
+               for a, b in zip(method.unet.trainable_variables, method.other.trainable_variables))
+    batch = _batch(tiny_cfg, rng)
+    given, update = {}, method.ops.update
+    monkeypatch.setattr(method.ops, "update", lambda name, x, y: given.update(x=x, y=y) or update(name, x, y))
+    expected = [method.training_mode_predict(net, batch.unlabelled) for net in (method.other, method.unet)]
+    losses = method.train_step(batch, rng)
+    for target, probabilities in zip(given["y"][2:], expected):
+        target = np.asarray(target)
+        np.testing.assert_array_equal(target[..., :-1].argmax(-1), probabilities.argmax(-1))
+        assert set(np.unique(target[..., :-1])) == {0.0, 1.0} and np.all(target[..., -1] == 0.5)
+    assert losses["pseudo"] > 0 and np.isfinite(losses["supervised_Mask_b"])
+
+
+def test_compiled_iterations_compute_what_the_separate_calls_compute():
+    assert_executors_agree("cross_pseudo", "predicted")
+
+
+def test_the_comparison_fails_when_a_network_learns_from_its_own_labels(monkeypatch):
+    def own_labels(method, runner):      # the trainer's graph is fixed: the step then pairs each network with itself
+        method.unet, method.other = method.other, method.unet
+    monkeypatch.setitem(MUTATIONS, "own labels", own_labels)
+    with pytest.raises(AssertionError, match="differs by|Not equal"):
+        assert_executors_agree("cross_pseudo", "predicted", mutation="own labels")
