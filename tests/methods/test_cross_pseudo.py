@@ -40,6 +40,7 @@ def test_compiled_iterations_compute_what_the_separate_calls_compute():
     assert_executors_agree("cross_pseudo", "predicted")
 
 
+@pytest.mark.long       # the comparison's power, shown once; the equality itself runs every time
 def test_the_comparison_fails_when_a_network_learns_from_its_own_labels(monkeypatch):
     def own_labels(method, runner):      # the trainer's graph is fixed: the step then pairs each network with itself
         method.unet, method.other = method.other, method.unet

@@ -62,15 +62,12 @@ def test_the_consistency_weight_ramps_over_the_planned_epochs(tiny_cfg):
     assert all(a < b for a, b in zip(weights[:5], weights[1:6])) and weights[5:] == [pytest.approx(0.1)] * 5
 
 
-def test_the_consistency_term_moves_the_student():
+def test_the_consistency_term_moves_the_student(tiny_cfg):
     """Two students from one state and one batch, one with the consistency term off: they differ."""
-    from sdnet.config import get_preset
-
     results = []
     for weight in (0.0, 10.0):
         keras.utils.set_random_seed(3)
-        method = build_method("mean_teacher", get_preset("tiny", run_eagerly=False, consistency=weight,
-                                                         consistency_rampup=0.0))
+        method = build_method("mean_teacher", tiny_cfg.replace(consistency=weight, consistency_rampup=0.0))
         method.on_epoch_start(0)
         rng = np.random.default_rng(0)
         losses = [method.train_step(_batch(method.cfg, rng), rng) for _ in range(2)]
@@ -84,6 +81,7 @@ def test_compiled_iterations_compute_what_the_separate_calls_compute():
     assert_executors_agree("mean_teacher", "predicted")
 
 
+@pytest.mark.long       # the comparison's power, shown once; the equality itself runs every time
 def test_the_comparison_fails_when_the_teacher_stops_following(monkeypatch):
     monkeypatch.setitem(MUTATIONS, "the teacher frozen",
                         lambda method, runner: setattr(method, "_follow_student", lambda: None))
