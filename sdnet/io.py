@@ -14,7 +14,10 @@ def atomic_write(path, mode="w", sync=False):
     `path` when the block ends without an error (`sync`: fsync first, for checkpoints)."""
     folder = os.path.dirname(path) or "."
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    except OSError as err:       # named by the file asked for, not by the hidden temporary one
+        raise type(err)(err.errno, f"cannot write it in {folder} ({err.strerror})", path) from None
     try:
         os.chmod(tmp, 0o666 & ~current_umask())     # mkstemp's 0600 would hide results from other users
         with os.fdopen(fd, mode, **({} if "b" in mode else {"newline": ""})) as f:
