@@ -243,18 +243,26 @@ def subject_of(pattern, folder, name, subject_pattern) -> str:
 
 
 def image_label_folder_pairs(root, images, labels, mask_suffix, subject_pattern) -> list:
-    """images/<name>.nii.gz with labels/<name>.nii.gz (or <name><mask_suffix>.nii.gz)."""
+    """images/<name>.nii.gz with labels/<name>.nii.gz, or labels/<name><suffix>.nii.gz: the suffix
+    given, else none or the one of the common suffixes that the label files use (public LGE sets
+    name theirs <name>_manual)."""
     pattern, named = re.compile(subject_pattern), []
     label_files = set(nifti_files(os.path.join(root, labels)))
+    suffixes = [mask_suffix] if mask_suffix else ["", *MASK_SUFFIXES]
     for f in nifti_files(os.path.join(root, images)):
         name = re.sub(r"_0000$", "", NIFTI_NAME.sub("", f))
         extension = NIFTI_NAME.search(f).group(0)
-        candidates = [f"{name}{mask_suffix or ''}{ext}" for ext in (extension, ".nii.gz", ".nii")]
-        label = next((c for c in candidates if c in label_files), None)
-        if label is None:
-            raise DataError(f"{os.path.join(root, images, f)}: no label map {candidates[0]} in {os.path.join(root, labels)}")
+        found = {suffix: label for suffix in suffixes for label in
+                 [f"{name}{suffix}{ext}" for ext in (extension, ".nii.gz", ".nii")] if label in label_files}
+        if len(found) > 1:
+            raise DataError(f"{os.path.join(root, labels)}: label maps of several suffixes for {f} "
+                            f"({', '.join(sorted(found.values()))}); say which with --mask-suffix")
+        if not found:
+            raise DataError(f"{os.path.join(root, images, f)}: no label map {name}{suffixes[0]}{extension}"
+                            f"{'' if mask_suffix else ' (or with a suffix of ' + ', '.join(MASK_SUFFIXES) + ')'}"
+                            f" in {os.path.join(root, labels)}")
         named.append((subject_of(pattern, os.path.join(root, images), f"{name}{extension}", subject_pattern),
-                      os.path.join(root, images, f), os.path.join(root, labels, label)))
+                      os.path.join(root, images, f), os.path.join(root, labels, found.popitem()[1])))
     if not named:
         raise DataError(f"{os.path.join(root, images)}: no NIfTI images")
     return named
@@ -275,15 +283,22 @@ class NiftiPairsLoader(VolumePairLoader):
     def __init__(self, root, label_map: dict, mask_suffix=None, modality="MR", subject_pattern=SUBJECT_OF_FILE,
                  **kwargs):
         folders = dict(root) if isinstance(root, dict) else {modality: root}
+        folders = {tag: [f] if isinstance(f, str) else list(f) for tag, f in folders.items()}   # a tag: one or several
+        suffixes = mask_suffix if isinstance(mask_suffix, dict) else {tag: mask_suffix for tag in folders}
+        unknown = set(suffixes) - set(folders)
+        if unknown:
+            raise DataError(f"--mask-suffix {', '.join(sorted(unknown))}=...: no --data folder has that modality tag "
+                            f"(tags: {', '.join(folders)})")
         if not label_map:
             raise DataError("a label map is needed, e.g. MYO=2,LV=3")
-        named = [(tag, *pair) for tag, folder in folders.items()
-                 for pair in folder_pairs(folder, mask_suffix, subject_pattern)]
+        named = [(tag, *pair) for tag, tag_folders in folders.items() for folder in tag_folders
+                 for pair in folder_pairs(folder, suffixes.get(tag), subject_pattern)]
         numbers = {name: k for k, name in enumerate(sorted({n for _, n, _, _ in named}), start=1)}
         self.subject_names = {k: name for name, k in numbers.items()}
         pairs = [(numbers[name], tag, image, mask) for tag, name, image, mask in named]
-        # several modalities: the root is {tag: absolute folder}, as run.json records it
-        description = root if not isinstance(root, dict) else {t: os.path.abspath(f) for t, f in folders.items()}
+        # several modalities: the root is {tag: absolute folder, or [folders]}, as run.json records it
+        description = root if not isinstance(root, dict) else {
+            t: os.path.abspath(f[0]) if len(f) == 1 else [os.path.abspath(x) for x in f] for t, f in folders.items()}
         super().__init__(description, pairs, dict(label_map), name="NIfTI pairs", **kwargs)
 
     def describe_subject(self, subject):

@@ -24,13 +24,14 @@ def build_parser(exp: Experiment):
     if exp.variants:
         p.add_argument("--variants", nargs="+", default=None, help=f"any of {list(exp.variants)}")
     p.add_argument("--preset", default="quick", choices=sorted(PRESETS))
-    p.add_argument("--data", nargs="+", default=None, metavar="FOLDER | TAG=FOLDER",
-                   help=f"{exp.dataset.expects}; or one data folder per modality tag, e.g. MR=/data/cine "
-                        "LGE=/data/lge (with --label-map), each in one of these layouts: "
-                        f"{LAYOUTS}; default: the synthetic phantom in this layout")
-    p.add_argument("--mask-suffix", default=None, metavar="SUFFIX",
-                   help="what label-map names end in before .nii(.gz) in a folder of NIfTI pairs, e.g. _seg "
-                        "(default: the only one of _gt, _seg, _mask, _label(s), _manual found)")
+    p.add_argument("--data", nargs="+", default=None, metavar="FOLDER | TAG=FOLDER[,FOLDER]",
+                   help=f"{exp.dataset.expects}; or data folders per modality tag, e.g. MR=/data/cine "
+                        "LGE=/data/lge/val,/data/lge/TestSet (with --label-map; a tag repeated adds folders), "
+                        f"each in one of these layouts: {LAYOUTS}; default: the synthetic phantom in this layout")
+    p.add_argument("--mask-suffix", nargs="+", default=None, metavar="SUFFIX | TAG=SUFFIX",
+                   help="what label-map names end in before .nii(.gz) in a folder of NIfTI pairs, e.g. _seg, or "
+                        "per modality tag, e.g. LGE=_manual (default: the only one of _gt, _seg, _mask, "
+                        "_label(s), _manual found)")
     p.add_argument("--label-map", default=None, metavar="NAME=VALUE,...",
                    help="the structures and their values in the label maps, in channel order (default: the data "
                         "set's, e.g. MYO=2,LV=3,RV=1 for ACDC); values not named are background")
@@ -74,11 +75,31 @@ def data_folders(items):
         tag, sep, folder = item.partition("=")
         if not sep or not tag or not folder:
             raise ValueError(f"--data {' '.join(items)}: give one folder, or TAG=FOLDER for each modality "
-                             "(e.g. MR=/data/cine LGE=/data/lge)")
-        if tag in folders:
-            raise ValueError(f"--data: the modality tag {tag} is given twice")
-        folders[tag] = folder
-    return folders
+                             "(e.g. MR=/data/cine LGE=/data/lge/val,/data/lge/TestSet)")
+        added = [folder] if os.path.isdir(folder) else [f for f in folder.split(",") if f]
+        for f in added:
+            if f in folders.get(tag, []):
+                raise ValueError(f"--data: the folder {f} is given twice for the modality tag {tag}")
+        folders.setdefault(tag, []).extend(added)
+    return {tag: f[0] if len(f) == 1 else f for tag, f in folders.items()}
+
+
+def mask_suffixes(items):
+    """--mask-suffix's values: None, one suffix for every folder, or {modality tag: suffix}."""
+    if not items:
+        return None
+    if len(items) == 1 and "=" not in items[0]:
+        return items[0]
+    suffixes = {}
+    for item in items:
+        tag, sep, suffix = item.partition("=")
+        if not sep or not tag or not suffix:
+            raise ValueError(f"--mask-suffix {' '.join(items)}: give one suffix, or TAG=SUFFIX for each modality "
+                             "(e.g. LGE=_manual)")
+        if tag in suffixes:
+            raise ValueError(f"--mask-suffix: the modality tag {tag} is given twice")
+        suffixes[tag] = suffix
+    return suffixes
 
 
 def request_from_args(args) -> Request:
@@ -87,7 +108,7 @@ def request_from_args(args) -> Request:
                    fractions=args.labels, splits=args.splits, seeds=args.seeds,
                    variants=getattr(args, "variants", None), data=data_folders(args.data),
                    label_map=parse_label_map(args.label_map) if args.label_map else None,
-                   mask_suffix=args.mask_suffix, out=args.out, cache_dir=args.cache_dir, backend=args.backend,
+                   mask_suffix=mask_suffixes(args.mask_suffix), out=args.out, cache_dir=args.cache_dir, backend=args.backend,
                    runs=args.runs, force=args.force, report_only=args.report_only, only=args.only,
                    image_every=args.image_every, stop_after_epochs=args.stop_after_epochs)
 

@@ -28,6 +28,11 @@ BACKENDS = {"tensorflow": ("tensorflow", "pip install tensorflow-cpu (or tensorf
             "torch": ("torch", "pip install torch")}
 
 
+def folders_of(value) -> list:
+    """A modality tag's folders in --data: one, or several."""
+    return [value] if isinstance(value, str) else list(value)
+
+
 def tagged_folders_loader(exp, folders, cfg, cache_dir, label_map, mask_suffix=None):
     """One data set of several modalities from one folder of NIfTI pairs each, read with the user's
     label map (or the data set's own structures), in the data set's cardiac phase."""
@@ -100,9 +105,9 @@ class Request:
     splits: Optional[list] = None
     seeds: Optional[list] = None
     variants: Optional[list] = None
-    data: Union[None, str, dict] = None               # one folder, {modality tag: folder}, or the phantom
+    data: Union[None, str, dict] = None               # one folder, {modality tag: folder or [folders]}, or the phantom
     label_map: Optional[dict] = None                  # {structure: label value}
-    mask_suffix: Optional[str] = None
+    mask_suffix: Union[None, str, dict] = None        # one suffix, or {modality tag: suffix}
     out: Optional[str] = None
     cache_dir: Optional[str] = None
     backend: str = "tensorflow"
@@ -160,7 +165,8 @@ def prepare(exp: Experiment, request: Request, may_restart=False, count_disk=Tru
     out = r.out or os.path.join("results", f"{exp.name}_{r.preset}")
     data = r.data
     data_name = ("synthetic cardiac phantom (not real data)" if data is None else
-                 ", ".join(f"{tag}={os.path.abspath(f)}" for tag, f in data.items()) if isinstance(data, dict)
+                 ", ".join(f"{tag}={','.join(os.path.abspath(f) for f in folders_of(folder))}"
+                           for tag, folder in data.items()) if isinstance(data, dict)
                  else os.path.abspath(data))
     if r.report_only:
         check_report_flags(exp, out, cfg, data_name)
@@ -172,11 +178,13 @@ def prepare(exp: Experiment, request: Request, may_restart=False, count_disk=Tru
     from sdnet.data.cache import default_cache_dir
 
     check_writable_folder(r.cache_dir or default_cache_dir(), "cache folder (--cache-dir or $SDNET_CACHE)")
-    for folder in (data.values() if isinstance(data, dict) else [data] if data else []):
+    for folder in ([f for v in data.values() for f in folders_of(v)] if isinstance(data, dict) else [data] if data else []):
         if not os.path.isdir(folder):
             raise ValueError(f"--data {folder}: folder not found (expected {exp.dataset.expects})")
     if r.mask_suffix and not data:
         raise ValueError("--mask-suffix names the label maps of a --data folder; none is given")
+    if isinstance(r.mask_suffix, dict) and not isinstance(data, dict):
+        raise ValueError("--mask-suffix TAG=SUFFIX names the label maps of a modality tag: give --data as TAG=FOLDER")
     if isinstance(data, dict):
         loader = tagged_folders_loader(exp, data, cfg, r.cache_dir, r.label_map, r.mask_suffix)
     else:

@@ -131,6 +131,54 @@ def test_one_folder_of_pairs_per_modality_tag(phantom_root, tmp_path):
         prepare(EXP, args("--data", str(cine), f"LGE={lge}", "--out", str(tmp_path / "o3")))
 
 
+def lge_folder(phantom_root, folder, subjects):
+    """Phantom frames in a public LGE set's layout: images/<name>.nii.gz, labels/<name>_manual.nii.gz."""
+    for kind in ("images", "labels"):
+        os.makedirs(os.path.join(folder, kind))
+    for p in [f"patient{i:03d}" for i in subjects]:
+        for f in os.listdir(os.path.join(phantom_root, p)):
+            if "frame" in f:
+                name = f.replace("_gt.nii.gz", "_manual.nii.gz")
+                shutil.copy(os.path.join(phantom_root, p, f),
+                            os.path.join(folder, "labels" if "_gt" in f else "images", name))
+    return str(folder)
+
+
+@pytest.mark.parametrize("lge_flags, suffix_flags", [
+    (["LGE={val},{test}"], []),                         # a tag with two folders, the suffix found by itself
+    (["LGE={val}", "LGE={test}"], ["LGE=_manual"]),     # the tag repeated, the suffix given for it alone
+])
+def test_cine_beside_an_lge_set_of_two_folders_with_its_own_suffix(lge_flags, suffix_flags, phantom_root, tmp_path):
+    cine = flat_pairs_folder(phantom_root, tmp_path / "cine", 6)                   # ACDC's <name>_gt
+    val = lge_folder(phantom_root, tmp_path / "lge" / "val", range(7, 10))
+    test = lge_folder(phantom_root, tmp_path / "lge" / "TestSet", range(10, 13))
+    lge = [flag.format(val=val, test=test) for flag in lge_flags]
+    suffix = ["--mask-suffix", *suffix_flags] if suffix_flags else []
+    plan = prepare(EXP, args("--data", f"MR={cine}", *lge, *suffix, "--label-map", "MYO=2,LV=3", "--preset", "tiny",
+                             "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "c")))
+    assert plan.loader.modalities == ("LGE", "MR")
+    assert plan.data_name == f"MR={cine}, LGE={val},{test}"
+    assert sorted(plan.loader.subject_names.values()) == [f"patient{i:03d}" for i in range(1, 13)]
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--data", "LGE={val}", "LGE={val}"], "the folder {val} is given twice for the modality tag LGE"),
+    (["--data", "{val}", "--mask-suffix", "LGE=_manual"], "--mask-suffix TAG=SUFFIX names the label maps of a modality tag"),
+    (["--data", "LGE={val}", "--mask-suffix", "CT=_manual"], "--mask-suffix CT=...: no --data folder has that modality tag"),
+    (["--data", "LGE={val}", "--mask-suffix", "LGE=_a", "LGE=_b"], "--mask-suffix: the modality tag LGE is given twice"),
+    (["--data", "LGE={val}", "--mask-suffix", "_a", "LGE=_b"], "give one suffix, or TAG=SUFFIX for each modality"),
+])
+def test_per_tag_folders_and_suffixes_are_checked_before_anything_is_written(flags, message, phantom_root, tmp_path,
+                                                                             capsys):
+    val = lge_folder(phantom_root, tmp_path / "val", range(1, 4))
+    out = tmp_path / "out"
+    argv = [flag.format(val=val) for flag in flags]
+    assert main(EXP, [*argv, "--label-map", "MYO=2,LV=3", "--preset", "tiny", "--out", str(out),
+                      "--cache-dir", str(tmp_path / "c")]) == 2
+    assert message.format(val=val) in capsys.readouterr().err
+    assert not out.exists() or not os.listdir(out)
+
+
 def test_mixtures_of_any_two_modality_tags_take_the_roles_of_mr_and_ct_in_data_order(phantom_root, tmp_path):
     import dataclasses
 
