@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from sdnet.data.dataset import Data
-from sdnet.reporting.modality import channel_use, channels_report, classify_modality, transfer, transfer_report
+from sdnet.reporting.modality import (channel_quality_warning, channel_use, channels_report, classify_modality,
+                                     transfer, transfer_report)
 
 
 def codes(rng, n):
@@ -129,7 +130,20 @@ def test_channels_are_common_unique_or_unused_and_fig5_is_written(rng, tmp_path)
 
     lines = channels_report(Stub(), None, two_modality_images(rng, 5), str(tmp_path))
     assert os.path.exists(tmp_path / "fig5_anatomy_channels.png")
-    assert any(line.startswith("| s0 |") and line.endswith("common |") for line in lines)
+    assert any(line.startswith("| s0 |") and line.endswith("| 1.0 | common |") for line in lines)
+
+
+def test_a_channel_one_modality_covers_30_times_more_is_not_common_and_a_weak_model_is_warned(rng, tmp_path):
+    """The issue's case: non-empty in most images of both, 0.22 % of LGE pixels against 7.1 % of cine."""
+    cine, lge = np.zeros((10, 20, 20, 4), "float32"), np.zeros((10, 20, 20, 4), "float32")
+    cine[:, :6, :, 0] = 1                                # 30 % of cine pixels
+    lge[:, 0, :, 0] = 1                                  # 5 %: 6x fewer -> mostly cine
+    cine[:, 5:8, 5:8, 1] = lge[:, 5:8, 5:8, 1] = 1       # shared at equal coverage
+    use = channel_use({"cine": cine, "LGE": lge})
+    assert use["role"] == ["mostly cine", "common", "unused", "unused"] and use["ratio"][0] == pytest.approx(6)
+    assert channel_quality_warning(use["role"]) == ""    # 2 of 4 empty, one specific channel
+    assert "2 of 3 channels are empty" in channel_quality_warning(["common", "unused", "unused"])
+    assert "0 is specific" in channel_quality_warning(["common", "common", "unused"])
 
 
 @pytest.mark.slow

@@ -177,20 +177,43 @@ def transfer_report(method, train, test, out, count=16) -> list:
 
 
 # -- Fig 5: anatomy channels common to the modalities or unique to one ------------------------------
+COVERAGE_RATIO = 5.0   # a channel used by two modalities is common only if neither covers 5x the other's pixels
+
+
 def channel_use(anatomy_by_tag: dict, min_share=0.1) -> dict:
     """Per modality tag: each channel's mean occupancy (share of pixels) and the share of images in
     which it is non-empty; a channel is used by a modality when it is non-empty in at least
-    `min_share` of its images. Returns {"occupancy", "present", "used": {tag: [...]},
-    "role": ["common" | "<tag> only" | "unused"] per channel}."""
+    `min_share` of its images. Roles are relative between the modalities: a channel used by both
+    is "common" when their pixel coverages are within `COVERAGE_RATIO` of each other, "mostly
+    <tag>" when one covers more than that many times the other's. Returns {"occupancy",
+    "present", "used": {tag: [...]}, "ratio": coverage ratio (larger / smaller) per channel,
+    "role": ["common" | "mostly <tag>" | "<tag> only" | "unused"] per channel}."""
     occupancy = {t: s.mean(axis=(0, 1, 2)) for t, s in anatomy_by_tag.items()}
     present = {t: (s.reshape(len(s), -1, s.shape[-1]).max(axis=1) > 0.5).mean(axis=0) for t, s in anatomy_by_tag.items()}
     used = {t: p >= min_share for t, p in present.items()}
-    roles = []
+    roles, ratios = [], []
     for c in range(len(next(iter(occupancy.values())))):
         users = [t for t in used if used[t][c]]
-        roles.append("common" if len(users) == len(used) else f"{users[0]} only" if len(users) == 1
-                     else "unused" if not users else "+".join(users))
-    return {"occupancy": occupancy, "present": present, "used": used, "role": roles}
+        cover = {t: float(occupancy[t][c]) for t in users}
+        larger = max(cover, key=cover.get) if cover else None
+        ratio = cover[larger] / max(min(cover.values()), 1e-12) if len(cover) > 1 else float("nan")
+        ratios.append(ratio)
+        roles.append("unused" if not users else f"{users[0]} only" if len(users) == 1
+                     else f"mostly {larger}" if ratio > COVERAGE_RATIO
+                     else "common" if len(users) == len(used) else "+".join(users))
+    return {"occupancy": occupancy, "present": present, "used": used, "ratio": ratios, "role": roles}
+
+
+def channel_quality_warning(roles) -> str:
+    """Fig 5's gate, as Fig 6's: a model that leaves most channels empty, or whose used channels
+    are all common, shows none of the paper's shared-plus-unique structure."""
+    unused = roles.count("unused")
+    specific = [r for r in roles if r.endswith(" only") or r.startswith("mostly ")]
+    if unused > len(roles) / 2 or not specific:
+        return (f"**This model is too weak for Fig 5 to mean anything**: {unused} of {len(roles)} channels are "
+                f"empty and {len(specific)} is specific to one modality, where the paper shows channels shared "
+                "by the modalities beside channels of one modality only; train longer or at a larger preset.")
+    return ""
 
 
 def channels_report(method, train, test, out) -> list:
@@ -208,14 +231,19 @@ def channels_report(method, train, test, out) -> list:
     lines = ["### Anatomy channels by modality (Fig 5)", "",
              "Per channel of s over the test images: the share of pixels it covers and the share of images in "
              "which it is non-empty, per modality; a channel is used by a modality when it is non-empty in at "
-             "least 10 % of its images.", "",
-             "| channel | " + " | ".join(f"{t} pixels (%) | {t} images (%)" for t in tags) + " | role |",
-             "|---|" + "---|---|" * len(tags) + "---|"]
+             f"least 10 % of its images. Roles are relative: a channel used by both is common when neither "
+             f"modality's pixel coverage is more than {COVERAGE_RATIO:g} times the other's (the coverage ratio, "
+             "larger over smaller), else mostly the larger one's.", "",
+             "| channel | " + " | ".join(f"{t} pixels (%) | {t} images (%)" for t in tags) + " | coverage ratio | role |",
+             "|---|" + "---|---|" * len(tags) + "---|---|"]
     for c, role in enumerate(use["role"]):
         cells = " | ".join(f"{100 * use['occupancy'][t][c]:.2f} | {100 * use['present'][t][c]:.0f}" for t in tags)
-        lines.append(f"| s{c} | {cells} | {role} |")
+        ratio = "–" if np.isnan(use["ratio"][c]) else f"{use['ratio'][c]:.1f}"
+        lines.append(f"| s{c} | {cells} | {ratio} | {role} |")
     counts = {r: use["role"].count(r) for r in dict.fromkeys(use["role"])}
-    lines += ["", "Channels: " + ", ".join(f"{n} {r}" for r, n in counts.items()) + ". The paper (Fig 5): some "
-              "channels are shared by MR and CT, others are used by one modality only.", "",
+    warning = channel_quality_warning(use["role"])
+    lines += ["", "Channels: " + ", ".join(f"{n} {r}" for r, n in counts.items()) + f". The paper (Fig 5): some "
+              f"channels are shared by the modalities ({' and '.join(tags)} here; MR and CT in the paper), others "
+              "are used by one modality only.", *(["", warning] if warning else []), "",
               "![Fig 5: anatomy channels](fig5_anatomy_channels.png)", ""]
     return lines
