@@ -463,7 +463,7 @@ def report(plan: Plan, wall_s=None):
         context["modality roles"] = ", ".join(f"{tag} plays {role}" for role, tag in plan.roles.items())
         results, order, missing = with_tags_in_names(results, order, missing, plan.roles)
     table = write_report(plan.out, plan.exp.title, results, order, plan.exp.fractions,
-                         plan.exp.published, context, missing)
+                         plan.exp.published, context, missing, getattr(plan.loader, "modalities", None) or ())
     if plan.exp.analyse is not None:
         analyse(plan, folders)
     print(f"\n{plan.exp.title} — measured on {plan.data_name}, preset {plan.request.preset} "

@@ -183,9 +183,10 @@ def factors_markdown(results, methods, published=None) -> list:
 
 
 def write_report(out, title, results, method_order, fraction_order, published: PublishedTable = None,
-                 context: dict = None, missing=()):
+                 context: dict = None, missing=(), pooled_modalities=()):
     """report.md, results.csv and (with two or more fractions) dice_vs_labels.png in `out`; returns the
-    measured table (markdown). `missing`: names of requested runs not finished yet."""
+    measured table (markdown). `missing`: names of requested runs not finished yet;
+    `pooled_modalities`: the data's modality tags, when the test patients of several are pooled."""
     from sdnet.reporting.plots import dice_vs_labels
 
     write_results_csv(results, os.path.join(out, "results.csv"))
@@ -215,7 +216,11 @@ def write_report(out, title, results, method_order, fraction_order, published: P
     if missing:
         lines += [f"## Not finished yet ({len(missing)} run(s) of this grid)", "",
                   *[f"- {name}" for name in missing], ""]
-    lines += ["## Measured (the authors' protocol)", "",
+    pooled = (f", {' and '.join(pooled_modalities)} test patients pooled" if len(pooled_modalities) > 1 else "")
+    if pooled:
+        lines += [f"**Every table of this page pools the test patients of {' and '.join(pooled_modalities)}**: "
+                  "the per-modality scores are in the analysis that follows it (report files beside this one).", ""]
+    lines += [f"## Measured (the authors' protocol){pooled}", "",
               "Per patient: each structure's Dice on the rounded prediction, and avg = the Dice of the soft "
               "prediction pooled over the structures (the paper's headline column; not the mean of the three). "
               "Each is a mean over the patient's slices. `*`: SDNet best and significantly better than the "
@@ -225,13 +230,18 @@ def write_report(out, title, results, method_order, fraction_order, published: P
     published_methods = [m for m in dict.fromkeys(m for m, _ in method_order)
                          if published and m in published.methods and m in present_keys]
     if published and published_methods:
+        preset = (context or {}).get("preset", "paper")
         lines += [f"## Published (Chartsias et al. 2019, {published.name})", "",
+                  *([f"**Not comparable**: these runs use the `{preset}` preset (smaller images, networks and "
+                     "training than the paper's), so a difference below measures the preset as much as the "
+                     "method; only `--preset paper` runs are set beside these numbers on equal terms.", ""]
+                    if preset != "paper" else []),
                   published_markdown(published, published_methods, fractions, cols), "",
                   "## Measured minus published (Dice points)", "",
                   published_markdown(published, published_methods, fractions, cols, difference_from=original), ""]
-    lines += ["## Measured, standard protocol (hard 3-D Dice per structure per frame; mean over structures)", "",
+    lines += [f"## Measured, standard protocol (hard 3-D Dice per structure per frame; mean over structures){pooled}", "",
               table_markdown(standard, methods, fractions, columns(results, "standard"), star=False), "",
-              f"## Measured with the {other} epoch's weights (original protocol)", "",
+              f"## Measured with the {other} epoch's weights (original protocol){pooled}", "",
               table_markdown(other_scores, methods, fractions, cols) if other_scores else "(none)", "",
               "## Training budget", "", updates_markdown(results, methods), "",
               *factors_markdown(results, methods, published)]

@@ -62,3 +62,19 @@ def test_factor_sizes_get_their_section_with_the_papers_numbers(tmp_path):
     report = open(tmp_path / "report.md").read()
     assert "| SDNet (C4) | 4 | 1.0 | 4 | 0.50, 0.70 | 0.93 | Dice 68.1 ± 8 (significantly below C = 8) |" in report
     assert "| SDNet (z32) | 8 | 1.0 | 32 | 0.60, 0.80 | 1.00 | Dice 83 ± 6;" in report
+
+
+def test_pooled_modalities_and_a_preset_below_paper_are_said_where_the_tables_are(tmp_path):
+    rng = np.random.default_rng(0)
+    for m in ("unet", "sdnet"):
+        write_json(str(tmp_path / "runs" / m / "l1" / "split0" / "result.json"), fake_result(m, 1.0, 0, 0.7, rng))
+    results = collect_results(str(tmp_path))
+    write_report(str(tmp_path), "t", results, ORDER, TABLE1.fractions, TABLE1, {"preset": "quick"},
+                 pooled_modalities=("cine", "LGE"))
+    report = open(tmp_path / "report.md").read()
+    assert "Every table of this page pools the test patients of cine and LGE" in report
+    assert "## Measured (the authors' protocol), cine and LGE test patients pooled" in report
+    assert "**Not comparable**: these runs use the `quick` preset" in report
+    write_report(str(tmp_path), "t", results, ORDER, TABLE1.fractions, TABLE1, {"preset": "paper"})
+    report = open(tmp_path / "report.md").read()
+    assert "pooled" not in report.split("## Measured (")[1].splitlines()[0] and "Not comparable" not in report
