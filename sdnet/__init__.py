@@ -49,5 +49,3 @@ if "keras" in sys.modules:
     _register_custom_objects()
 elif not any(isinstance(f, _RegisterAfterKeras) for f in sys.meta_path):
     sys.meta_path.insert(0, _RegisterAfterKeras())
-
-import sdnet.methods.registry  # noqa: E402,F401  (declares the methods' own settings before any configuration is read)

@@ -80,8 +80,9 @@ class SDNetConfig:
 
     def __getattr__(self, name):
         """A method's own setting: its value, or the default its registry entry declares."""
-        if name in METHOD_SETTINGS:
-            return self.__dict__.get("method_values", {}).get(name, METHOD_SETTINGS[name].default)
+        settings = method_settings()
+        if name in settings:
+            return self.__dict__.get("method_values", {}).get(name, settings[name].default)
         raise AttributeError(f"{type(self).__name__} has no setting {name!r}")
 
     def __eq__(self, other):
@@ -104,13 +105,13 @@ class SDNetConfig:
         if unknown:
             raise ValueError(f"unknown configuration keys: {sorted(unknown)}")
         shared = {k: v for k, v in changes.items() if k in SHARED_FIELDS}
-        own = {k: v for k, v in changes.items() if k in METHOD_SETTINGS}
+        own = {k: v for k, v in changes.items() if k in method_settings()}
         return dataclasses.replace(self, **shared, method_values={**self.method_values, **own})
 
     def to_dict(self) -> dict:
         """Every setting, the methods' own included, flat: what experiment.json and run.json record."""
         return {**{name: getattr(self, name) for name in SHARED_FIELDS},
-                **{name: getattr(self, name) for name in METHOD_SETTINGS}}
+                **{name: getattr(self, name) for name in method_settings()}}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
@@ -166,34 +167,28 @@ class Setting:
     help: str = ""
 
 
-# name -> Setting, filled by sdnet.methods.registry when `sdnet` is imported (before any config
-# is read); a name is declared once, by the method (or the family of methods) it belongs to
-METHOD_SETTINGS: dict = {}
+def method_settings() -> dict:
+    """Every method's own settings, {name: Setting}, as their owner declares them: the entries of
+    `sdnet.methods.registry`, imported here by name (it imports no backend), never filled in by
+    an import elsewhere."""
+    from sdnet.methods.registry import method_settings as declared
 
-
-def declare_method_settings(settings: dict):
-    """Make a method's own settings configurable (`--set`, presets, experiment.json)."""
-    for name, setting in settings.items():
-        if name in SHARED_FIELDS:
-            raise ValueError(f"setting {name!r} is a shared field of SDNetConfig; a method cannot redeclare it")
-        if METHOD_SETTINGS.get(name, setting) != setting:
-            raise ValueError(f"setting {name!r} declared twice with different defaults or ranges")
-        METHOD_SETTINGS[name] = setting
+    return declared()
 
 
 def setting_types() -> dict:
     """{name: type name} of every setting, shared and methods' own."""
     shared = {f.name: getattr(f.type, "__name__", f.type) for f in dataclasses.fields(SDNetConfig)
               if f.name != "method_values"}
-    return {**shared, **{name: type(s.default).__name__ for name, s in METHOD_SETTINGS.items()}}
+    return {**shared, **{name: type(s.default).__name__ for name, s in method_settings().items()}}
 
 
 def ranges() -> dict:
-    return {**RANGES, **{name: (s.low, s.high) for name, s in METHOD_SETTINGS.items() if s.low is not None}}
+    return {**RANGES, **{name: (s.low, s.high) for name, s in method_settings().items() if s.low is not None}}
 
 
 def choices() -> dict:
-    return {**CHOICES, **{name: s.choices for name, s in METHOD_SETTINGS.items() if s.choices is not None}}
+    return {**CHOICES, **{name: s.choices for name, s in method_settings().items() if s.choices is not None}}
 
 
 # Presets: changes to the defaults (the paper's), applied by `get_preset`.
@@ -232,6 +227,10 @@ PRESETS = {
 # with no flag narrowing it, runs its small grid (`quick_methods`, `quick_variants`, ...). `cpu`
 # and `paper` run the declared grid: every candidate, every seed.
 SMALL_GRID_PRESETS = ("quick", "tiny")
+# The presets under which an experiment's `quick_overrides` (its own budget for a pipeline check)
+# apply: `quick` alone; `tiny` keeps the unit tests' sizes. Every test of a preset's name goes
+# through one of these two.
+QUICK_OVERRIDES_PRESETS = ("quick",)
 
 
 def parse_overrides(items) -> dict:

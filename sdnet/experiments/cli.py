@@ -41,7 +41,8 @@ def build_parser(exp: Experiment):
                    help="one run per seed (at CPU scale, compare methods over several)")
     p.add_argument("--cache-dir", default=None, help="where preprocessed arrays are cached")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
-                   help="override configuration fields, e.g. --set epochs=50 test_weights=best")
+                   help="override settings: SDNetConfig's fields (sdnet/config.py) or a method's own (its entry in "
+                        "sdnet/methods/registry.py), e.g. --set epochs=50 test_weights=best w_kl=0.1")
     p.add_argument("--image-every", type=int, default=0, help="save example images every N epochs (0: none)")
     p.add_argument("--report-only", action="store_true",
                    help="rebuild report.md and results.csv from the finished runs in --out; train nothing")

@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
-from sdnet.config import SDNetConfig, get_preset, parse_modality_fractions
+from sdnet.config import QUICK_OVERRIDES_PRESETS, SDNetConfig, get_preset, parse_modality_fractions
 from sdnet.experiments.declaration import Experiment
 from sdnet.experiments.grid import Grid, select_grid
 from sdnet.io import atomic_write, check_writable_folder, read_json, write_json
@@ -138,7 +138,7 @@ def run_configuration(exp: Experiment, preset, overrides, spec=None, roles=None)
     for one run, its method's `quick_method_overrides` (quick preset) and its variant's changes
     (modality tags in the data's own names); last, the user's `overrides` (--set), which win over
     all. Without `spec`: the experiment's configuration, before any run's own changes."""
-    quick = preset == "quick"
+    quick = preset in QUICK_OVERRIDES_PRESETS
     changes = {**exp.overrides, **(exp.quick_overrides if quick else {})}
     if spec is not None:
         changes.update(exp.quick_method_overrides.get(spec.method, {}) if quick else {})
@@ -215,7 +215,6 @@ def prepare(exp: Experiment, request: Request, may_restart=False, count_disk=Tru
 def check_grid_data(plan: Plan):
     """Every split the grid trains on has its subjects, and every labelled fraction selects some
     of them: checked before anything is written (a run would find these after making its folder)."""
-    from sdnet.config import parse_modality_fractions
     from sdnet.data.training_data import data_seed, labelled_subset
 
     specs = plan.grid.all_specs()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 
-from sdnet.config import Setting, declare_method_settings
+from sdnet.config import SHARED_FIELDS, Setting
 
 INF = float("inf")
 
@@ -96,8 +96,35 @@ METHODS = {
                              {**SDNET, "w_area": Setting(1.0, 0, INF), "area_structure": Setting("LV")}),
 }
 
-for _entry in METHODS.values():
-    declare_method_settings(_entry.settings)
+def merged_settings(entries) -> dict:
+    """{name: Setting} of the entries' own settings; ValueError where one shadows a shared field
+    of SDNetConfig or two entries declare one name differently (a family of methods shares one
+    declaration, as SDNet's and the GAN's D_M settings)."""
+    merged = {}
+    for entry in entries:
+        for name, setting in entry.settings.items():
+            if name in SHARED_FIELDS:
+                raise ValueError(f"setting {name!r} is a shared field of SDNetConfig; a method cannot redeclare it")
+            if merged.get(name, setting) != setting:
+                raise ValueError(f"setting {name!r} declared twice with different defaults or ranges")
+            merged[name] = setting
+    return merged
+
+
+_merged = {}      # the merge of the entries as they are now (a test may add one)
+
+
+def method_settings() -> dict:
+    """Every registered method's own settings (what `--set`, the presets and run.json accept
+    beside SDNetConfig's fields)."""
+    key = tuple((name, id(entry)) for name, entry in METHODS.items())
+    if key not in _merged:
+        _merged.clear()
+        _merged[key] = merged_settings(METHODS.values())
+    return _merged[key]
+
+
+method_settings()     # a conflicting entry fails at import, not at the first --set
 
 
 def compared_methods() -> tuple:

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from sdnet import config
-from sdnet.config import Setting, declare_method_settings, get_preset, parse_overrides
+from sdnet.config import Setting, get_preset, parse_overrides
 from sdnet.methods.base import Batch, Stream
-from sdnet.methods.registry import METHODS, MethodEntry, build_method, display_name
+from sdnet.methods.registry import METHODS, MethodEntry, build_method, display_name, merged_settings
 from sdnet.methods.unet import UNet
 from sdnet.training.loop import make_streams, next_batch
 
@@ -36,7 +36,7 @@ def test_a_methods_own_setting_is_a_setting_like_the_shared_ones(setting, owner)
 ])
 def test_a_setting_cannot_be_declared_over_another(name, setting):
     with pytest.raises(ValueError, match=name):
-        declare_method_settings({name: setting})
+        merged_settings([*METHODS.values(), MethodEntry("elsewhere:Method", "another", {name: setting})])
 
 
 # -- a throw-away method: its module would be this class, its registry entry the lines below ----
@@ -57,9 +57,7 @@ TOY = MethodEntry(f"{__name__}:ScaledUNet", "Scaled U-Net",
 
 @pytest.fixture
 def toy_method(monkeypatch):
-    monkeypatch.setitem(METHODS, "scaled_unet", TOY)
-    for name, setting in TOY.settings.items():
-        monkeypatch.setitem(config.METHOD_SETTINGS, name, setting)
+    monkeypatch.setitem(METHODS, "scaled_unet", TOY)       # its settings come with the entry
     return TOY
 
 
@@ -86,7 +84,7 @@ def test_the_registry_loads_no_backend():
     import subprocess
     import sys
 
-    script = ("import sys, sdnet.methods, sdnet.config\n"
+    script = ("import sys, sdnet.config\n"          # the methods' settings found without importing them first
               "assert sdnet.config.get_preset('paper').w_kl == 0.01\n"
               "assert not {'keras', 'tensorflow', 'jax', 'torch'} & set(sys.modules), sorted(sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
