@@ -25,7 +25,8 @@ def analyse(plan, folders):
 
     return mixtures_report(folders, lambda split: plan.loader.load_labelled_data(split, "test"), plan.out,
                            plan.cfg.test_weights, tags=(plan.roles["MR"], plan.roles["CT"]),
-                           training_data=lambda split: plan.loader.load_labelled_data(split, "training"))
+                           training_data=lambda split: plan.loader.load_labelled_data(split, "training"),
+                           preset=plan.request.preset)
 
 
 TABLE3_MMWHS = Experiment(

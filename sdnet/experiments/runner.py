@@ -458,16 +458,25 @@ def report(plan: Plan, wall_s=None):
     order = [(m, v) for m in plan.exp.methods for v in ([""] + list(plan.exp.variants))]    # the table's order
     if reused:
         context["runs reused from"] = os.path.abspath(plan.request.runs)
+    title = plan.exp.title
     if plan.roles and any(role != tag for role, tag in plan.roles.items()):
         context["modality roles"] = ", ".join(f"{tag} plays {role}" for role, tag in plan.roles.items())
         results, order, missing = with_tags_in_names(results, order, missing, plan.roles)
-    table = write_report(plan.out, plan.exp.title, results, order, plan.exp.fractions,
+        title = tags_in_title(title, plan.roles)
+    table = write_report(plan.out, title, results, order, plan.exp.fractions,
                          plan.exp.published, context, missing, getattr(plan.loader, "modalities", None) or ())
     if plan.exp.analyse is not None:
         analyse(plan, folders)
     print(f"\n{plan.exp.title} — measured on {plan.data_name}, preset {plan.request.preset} "
           f"(report: {os.path.join(plan.out, 'report.md')})\n")
     print(table)
+
+
+def tags_in_title(title: str, roles: dict) -> str:
+    """"Table 3 — MR + CT mixtures" headed by the data's tags: "Table 3 — cine + LGE mixtures"."""
+    import re
+
+    return re.sub(r"\b(" + "|".join(map(re.escape, roles)) + r")\b", lambda m: roles[m.group(0)], title)
 
 
 def tag_names(name: str, roles: dict) -> str:

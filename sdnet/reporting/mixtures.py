@@ -11,6 +11,7 @@ from sdnet.config import parse_modality_fractions
 from sdnet.io import read_json
 from sdnet.reporting.plots import pyplot
 from sdnet.reporting.published import TABLE3_MIXTURES as PUBLISHED
+from sdnet.reporting.report import not_comparable_note
 
 
 def scores_by_modality(result: dict, test, weights="last") -> dict:
@@ -49,9 +50,11 @@ def _count_cell(count) -> str:
     return f"{subjects} of {total} ({images} images)"
 
 
-def mixtures_report(runs: dict, test_data, out, weights="last", tags=("MR", "CT"), training_data=None) -> list:
+def mixtures_report(runs: dict, test_data, out, weights="last", tags=("MR", "CT"), training_data=None,
+                    preset="paper") -> list:
     """`runs`: {RunSpec: run folder}; `test_data(split)` / `training_data(split)`: that split's
-    test / training Data; `tags`: the data's tags that play MR and CT (a user's cine and LGE).
+    test / training Data; `tags`: the data's tags that play MR and CT (a user's cine and LGE);
+    `preset`: the runs' (below `paper`, the published columns get a not-comparable note).
     The table per mixture, with the labelled subjects and images of each modality a mixture
     really trained on, the test subjects per modality, and the fixed-total plot in `out`."""
     first, second = tags
@@ -72,6 +75,8 @@ def mixtures_report(runs: dict, test_data, out, weights="last", tags=("MR", "CT"
     lines = ["### Table 3: test Dice (%) on each modality (per patient, avg = pooled soft Dice)", ""]
     if tuple(tags) != ("MR", "CT"):
         lines += [f"{first} plays MR's part and {second} CT's: the published columns are the paper's MR and CT.", ""]
+    if preset != "paper":
+        lines += [not_comparable_note(preset), ""]
     for split in sorted(splits):
         test = test_data(split)
         patients = {t: len(set(test.subject[test.modality == t].tolist())) for t in tags}

@@ -182,6 +182,13 @@ def factors_markdown(results, methods, published=None) -> list:
     return lines + [""]
 
 
+def not_comparable_note(preset) -> str:
+    """Beside published numbers, for runs at a preset below `paper`."""
+    return (f"**Not comparable**: these runs use the `{preset}` preset (smaller images, networks and training "
+            "than the paper's), so a difference from the published numbers measures the preset as much as the "
+            "method; only `--preset paper` runs are set beside them on equal terms.")
+
+
 def write_report(out, title, results, method_order, fraction_order, published: PublishedTable = None,
                  context: dict = None, missing=(), pooled_modalities=()):
     """report.md, results.csv and (with two or more fractions) dice_vs_labels.png in `out`; returns the
@@ -202,6 +209,7 @@ def write_report(out, title, results, method_order, fraction_order, published: P
     other = "best" if results[0]["test_weights"] == "last" else "last"
     other_scores = pooled_scores(results, "original", weights=other)
     notes = sorted({n for r in results for n in r["notes"]})
+    preset = (context or {}).get("preset", "paper")
     wall = sum(r["wall_s"] for r in results)
     lines = [f"# {title}", "", *[f"- {k}: {v}" for k, v in (context or {}).items()],
              f"- splits: {sorted({r['spec']['split'] for r in results})}; "
@@ -212,7 +220,8 @@ def write_report(out, title, results, method_order, fraction_order, published: P
              "ED and ES in ACDC) in the original protocol, a 3-D frame in the standard one",
              *[f"- frames: {phase} only (one per subject)" for phase in sorted({r.get("phase", "all") for r in results})
                if phase != "all"],
-             *[f"- data note: {n}" for n in notes], ""]
+             *[f"- data note: {n}" for n in notes],
+             *([f"- comparability: {not_comparable_note(preset)}"] if preset != "paper" else []), ""]
     if missing:
         lines += [f"## Not finished yet ({len(missing)} run(s) of this grid)", "",
                   *[f"- {name}" for name in missing], ""]
@@ -230,12 +239,8 @@ def write_report(out, title, results, method_order, fraction_order, published: P
     published_methods = [m for m in dict.fromkeys(m for m, _ in method_order)
                          if published and m in published.methods and m in present_keys]
     if published and published_methods:
-        preset = (context or {}).get("preset", "paper")
         lines += [f"## Published (Chartsias et al. 2019, {published.name})", "",
-                  *([f"**Not comparable**: these runs use the `{preset}` preset (smaller images, networks and "
-                     "training than the paper's), so a difference below measures the preset as much as the "
-                     "method; only `--preset paper` runs are set beside these numbers on equal terms.", ""]
-                    if preset != "paper" else []),
+                  *([not_comparable_note(preset), ""] if preset != "paper" else []),
                   published_markdown(published, published_methods, fractions, cols), "",
                   "## Measured minus published (Dice points)", "",
                   published_markdown(published, published_methods, fractions, cols, difference_from=original), ""]
