@@ -11,6 +11,7 @@ ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 
 
 @pytest.mark.slow
+@pytest.mark.long     # the prepared GPU job end to end (2 min on 2 cores): .ci/run runs it, the README command does not
 def test_the_gpu_job_benchmarks_trains_and_reports_within_its_budget(phantom_root, tmp_path):
     # a budget a loaded 2-core machine keeps to: at 150 s the one-epoch probe of a process that
     # must first import TensorFlow took its whole share beside two training runs

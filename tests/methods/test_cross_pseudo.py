@@ -36,6 +36,7 @@ def test_each_network_is_taught_by_the_others_hard_labels(tiny_cfg, rng, monkeyp
     assert losses["pseudo"] > 0 and np.isfinite(losses["supervised_Mask_b"])
 
 
+@pytest.mark.long       # Mean Teacher's equality runs every time; CPS's is the design's second proof
 def test_compiled_iterations_compute_what_the_separate_calls_compute():
     assert_executors_agree("cross_pseudo", "predicted")
 
