@@ -172,10 +172,11 @@ def _variables_of(state):
     return [a for key, a in state.items() if not key.startswith("pool_")]
 
 
-def assert_executors_agree(method_name, fake_masks, xla=False, mutation=None):
+def assert_executors_agree(method_name, fake_masks, xla=False, mutation=None, loss_rtol=EXACT):
     """From one state, STEPS iterations through the separate calls and through the compiled
     iteration give the same losses, state and mask pool, within the bounds of this module's
-    docstring; `mutation` (a key of MUTATIONS) is applied to the compiled arm."""
+    docstring; `mutation` (a key of MUTATIONS) is applied to the compiled arm; `loss_rtol`: the
+    losses' bound, where a method's loss is discontinuous in the last bits (hard pseudo-labels)."""
     if keras.backend.backend() not in COMPILED_BACKENDS:
         pytest.skip(f"no compiled iteration on {keras.backend.backend()}")
     cfg = tiny(fake_masks, xla)
@@ -185,7 +186,7 @@ def assert_executors_agree(method_name, fake_masks, xla=False, mutation=None):
 
     for step, (a, b) in enumerate(zip(separate_losses, compiled_losses)):
         assert a.keys() == b.keys()
-        np.testing.assert_allclose([b[k] for k in a], [a[k] for k in a], rtol=EXACT, err_msg=f"losses, step {step}")
+        np.testing.assert_allclose([b[k] for k in a], [a[k] for k in a], rtol=loss_rtol, err_msg=f"losses, step {step}")
     special = bias_fed_to_batch_norm(separate) if xla else {}
     adam_bound = 2 * cfg.learning_rate * STEPS
     variables = separate.state_variables()
