@@ -37,16 +37,17 @@ def test_each_network_is_taught_by_the_others_hard_labels(tiny_cfg, rng, monkeyp
 
 
 # The argmax of near-tied softmax outputs (a freshly initialised tiny U-Net has many) can flip
-# under the last bits that separate two runs of the test side by side: measured once in six
-# parallel runs, the pseudo-label loss 3.9e-5 apart at step 3 (a flipped pixel changes its
-# cross-entropy by the log-ratio of the two near-equal probabilities). The losses are held to
-# 1e-3, the weights and moments to the usual bounds.
+# under the last bits that separate the two executors when tests run side by side: measured twice
+# in seven parallel runs, the pseudo-label loss 3.9e-5 apart at step 3 (a flipped pixel changes its
+# cross-entropy by the log-ratio of the two near-equal probabilities), and once a bias fed to batch
+# norm 1.9e-6 apart (its gradient is zero but for rounding: Adam turns a last bit into a step, as
+# under XLA). So the losses are held to 1e-3 and the variables to XLA's bounds (engine_cases).
 PSEUDO_LABEL_ROUNDING = 1e-3
 
 
 @pytest.mark.long       # Mean Teacher's equality runs every time; CPS's is the design's second proof
 def test_compiled_iterations_compute_what_the_separate_calls_compute():
-    assert_executors_agree("cross_pseudo", "predicted", loss_rtol=PSEUDO_LABEL_ROUNDING)
+    assert_executors_agree("cross_pseudo", "predicted", loss_rtol=PSEUDO_LABEL_ROUNDING, last_bits=True)
 
 
 @pytest.mark.long       # the comparison's power, shown once; the equality itself runs every time
@@ -55,4 +56,5 @@ def test_the_comparison_fails_when_a_network_learns_from_its_own_labels(monkeypa
         method.unet, method.other = method.other, method.unet
     monkeypatch.setitem(MUTATIONS, "own labels", own_labels)
     with pytest.raises(AssertionError, match="differs by|Not equal"):
-        assert_executors_agree("cross_pseudo", "predicted", mutation="own labels", loss_rtol=PSEUDO_LABEL_ROUNDING)
+        assert_executors_agree("cross_pseudo", "predicted", mutation="own labels", loss_rtol=PSEUDO_LABEL_ROUNDING,
+                               last_bits=True)
