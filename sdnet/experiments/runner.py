@@ -497,15 +497,24 @@ def with_tags_in_names(results, order, missing, roles):
 
 
 def analyse(plan: Plan, folders: dict):
-    """The experiment's analysis of its finished runs, appended to report.md."""
+    """The experiment's analysis of its finished runs, appended to report.md (where the tables
+    pool several modalities, put before them: the per-modality numbers first)."""
     finished = {spec: f for spec, f in folders.items() if os.path.exists(os.path.join(f, "DONE"))}
     if not finished:
         return
+    from sdnet.reporting.report import POOLED_NOTE
+
     lines = plan.exp.analyse(plan, finished)
     path = os.path.join(plan.out, "report.md")
     report_text = open(path).read()
+    pooled = f"\n{POOLED_NOTE}"
+    if pooled in report_text:       # several modalities: the per-modality analysis before the pooled tables
+        head, _, rest = report_text.partition(pooled)
+        report_text = "\n".join([head, *lines, ""]) + pooled + rest
+    else:
+        report_text = "\n".join([report_text, *lines, ""])
     with atomic_write(path) as f:
-        f.write("\n".join([report_text, *lines, ""]))
+        f.write(report_text)
 
 
 def collect_finished(out) -> list:

@@ -182,6 +182,9 @@ def factors_markdown(results, methods, published=None) -> list:
     return lines + [""]
 
 
+POOLED_NOTE = "**The tables below pool the test patients of"      # an analysis goes before it
+
+
 def not_comparable_note(preset) -> str:
     """Beside published numbers, for runs at a preset below `paper`."""
     return (f"**Not comparable**: these runs use the `{preset}` preset (smaller images, networks and training "
@@ -227,8 +230,8 @@ def write_report(out, title, results, method_order, fraction_order, published: P
                   *[f"- {name}" for name in missing], ""]
     pooled = (f", {' and '.join(pooled_modalities)} test patients pooled" if len(pooled_modalities) > 1 else "")
     if pooled:
-        lines += [f"**Every table of this page pools the test patients of {' and '.join(pooled_modalities)}**: "
-                  "the per-modality scores are in the analysis that follows it (report files beside this one).", ""]
+        lines += [f"{POOLED_NOTE} {' and '.join(pooled_modalities)}**: the per-modality scores are "
+                  "the experiment's analysis, above.", ""]
     lines += [f"## Measured (the authors' protocol){pooled}", "",
               "Per patient: each structure's Dice on the rounded prediction, and avg = the Dice of the soft "
               "prediction pooled over the structures (the paper's headline column; not the mean of the three). "

@@ -41,7 +41,8 @@ def test_table3_and_the_three_modality_scripts_run_on_two_tagged_folders_sharing
         "cine test | LGE test |" in report
     assert "SDNet (cine100_LGE100) MYO" in report and "MR100" not in report        # the user's tags name the rows
     assert report.startswith("# Table 3 — cine + LGE mixtures")                # and the heading
-    assert "pools the test patients of" in report and "test patients pooled" in report
+    assert "pool the test patients of" in report and "test patients pooled" in report
+    assert report.index("### Table 3: test Dice (%) on each modality") < report.index("## Measured (the authors")
     assert "**Not comparable**: these runs use the `tiny` preset" in report
     assert "modality_roles" in open(os.path.join(table3, "experiment.json")).read()
     for script, written in (("modality_classification", "### Modality from z"),

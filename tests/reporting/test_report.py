@@ -72,7 +72,7 @@ def test_pooled_modalities_and_a_preset_below_paper_are_said_where_the_tables_ar
     write_report(str(tmp_path), "t", results, ORDER, TABLE1.fractions, TABLE1, {"preset": "quick"},
                  pooled_modalities=("cine", "LGE"))
     report = open(tmp_path / "report.md").read()
-    assert "Every table of this page pools the test patients of cine and LGE" in report
+    assert "**The tables below pool the test patients of cine and LGE**" in report
     assert "## Measured (the authors' protocol), cine and LGE test patients pooled" in report
     assert "**Not comparable**: these runs use the `quick` preset" in report
     write_report(str(tmp_path), "t", results, ORDER, TABLE1.fractions, TABLE1, {"preset": "paper"})
