@@ -100,3 +100,16 @@ def flat_pairs_folder(phantom_root, folder, subjects):
             if "frame" in f:
                 shutil.copy(os.path.join(phantom_root, p, f), os.path.join(folder, f))
     return str(folder)
+
+
+def labelled_and_unlabelled(cfg, rng):
+    """A Batch of the preset's size: labelled images with one square structure, and as many
+    unlabelled images (what the semi-supervised methods' steps read)."""
+    import numpy as np
+    from sdnet.methods.base import Batch
+
+    size = cfg.image_size
+    images = rng.uniform(-1, 1, (cfg.batch_size, size, size, 1)).astype("float32")
+    masks = np.zeros((cfg.batch_size, size, size, cfg.num_masks), "float32")
+    masks[:, 8:20, 8:20, 1] = 1
+    return Batch(images=images, masks=masks, unlabelled=rng.uniform(-1, 1, images.shape).astype("float32"))

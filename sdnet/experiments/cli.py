@@ -64,24 +64,29 @@ def build_parser(exp: Experiment):
     return p
 
 
+def tagged_values(items, flag, what, example):
+    """[(modality tag, value)] of TAG=VALUE items; ValueError naming `flag` for any other."""
+    pairs = [item.partition("=") for item in items]
+    if any(not sep or not tag or not value for tag, sep, value in pairs):
+        raise ValueError(f"{flag} {' '.join(items)}: give one {what}, or TAG={what.upper()} for each modality "
+                         f"(e.g. {example})")
+    return [(tag, value) for tag, _, value in pairs]
+
+
 def data_folders(items):
-    """--data's values: None (the phantom), one folder, or {modality tag: folder} from TAG=FOLDER
-    items (a value that is an existing folder is a folder even if its name holds '=')."""
+    """--data's values: None (the phantom), one folder, or {modality tag: folder, or [folders]}
+    from TAG=FOLDER[,FOLDER] items, a tag repeated adding folders (a value that is an existing
+    folder is a folder even if its name holds '=' or ',')."""
     if not items:
         return None
     if len(items) == 1 and ("=" not in items[0] or os.path.isdir(items[0])):
         return items[0]
     folders = {}
-    for item in items:
-        tag, sep, folder = item.partition("=")
-        if not sep or not tag or not folder:
-            raise ValueError(f"--data {' '.join(items)}: give one folder, or TAG=FOLDER for each modality "
-                             "(e.g. MR=/data/cine LGE=/data/lge/val,/data/lge/TestSet)")
-        added = [folder] if os.path.isdir(folder) else [f for f in folder.split(",") if f]
-        for f in added:
-            if f in folders.get(tag, []):
-                raise ValueError(f"--data: the folder {f} is given twice for the modality tag {tag}")
-        folders.setdefault(tag, []).extend(added)
+    for tag, value in tagged_values(items, "--data", "folder", "MR=/data/cine LGE=/data/lge/val,/data/lge/TestSet"):
+        for folder in [value] if os.path.isdir(value) else [f for f in value.split(",") if f]:
+            if folder in folders.get(tag, []):
+                raise ValueError(f"--data: the folder {folder} is given twice for the modality tag {tag}")
+            folders.setdefault(tag, []).append(folder)
     return {tag: f[0] if len(f) == 1 else f for tag, f in folders.items()}
 
 
@@ -92,11 +97,7 @@ def mask_suffixes(items):
     if len(items) == 1 and "=" not in items[0]:
         return items[0]
     suffixes = {}
-    for item in items:
-        tag, sep, suffix = item.partition("=")
-        if not sep or not tag or not suffix:
-            raise ValueError(f"--mask-suffix {' '.join(items)}: give one suffix, or TAG=SUFFIX for each modality "
-                             "(e.g. LGE=_manual)")
+    for tag, suffix in tagged_values(items, "--mask-suffix", "suffix", "LGE=_manual"):
         if tag in suffixes:
             raise ValueError(f"--mask-suffix: the modality tag {tag} is given twice")
         suffixes[tag] = suffix

@@ -21,10 +21,10 @@ from __future__ import annotations
 import keras
 
 from sdnet.config import SDNetConfig
-from sdnet.methods.base import LABELLED_PAIRS, UNLABELLED, Batch, Method, compile_trainer, dtype_policy, named, predict
-from sdnet.methods.mean_teacher import sigmoid_rampup
+from sdnet.methods.base import LABELLED_PAIRS, UNLABELLED, Batch, Method, compile_trainer, dtype_policy, named
+from sdnet.methods.mean_teacher import RampedConsistency
+from sdnet.methods.unet import PredictsWithUNet
 from sdnet.nn import networks
-from sdnet.nn.layers import ChannelSlice
 from sdnet.nn.losses import dice_loss
 
 
@@ -36,7 +36,7 @@ def weighted_cross_entropy(y_true, y_pred):
     return weight * keras.losses.categorical_crossentropy(target, y_pred)
 
 
-class CrossPseudoSupervision(Method):
+class CrossPseudoSupervision(RampedConsistency, PredictsWithUNet, Method):
     name = "cross_pseudo"
     streams = (LABELLED_PAIRS, UNLABELLED)
     uses_unlabelled_pool = True
@@ -53,12 +53,7 @@ class CrossPseudoSupervision(Method):
         trainer = keras.Model([labelled, unlabelled], outputs, name="cross_pseudo_supervised_trainer")
         self.trainers = {"supervised": compile_trainer(
             trainer, cfg, [dice_loss, dice_loss, weighted_cross_entropy, weighted_cross_entropy], beta_1=cfg.unet_beta_1)}
-        # set at each epoch's start, read by the compiled iteration (not a checkpointed state)
-        self.consistency_weight = keras.Variable(0.0, trainable=False, name="consistency_weight")
-
-    def on_epoch_start(self, epoch):
-        ramp = self.cfg.consistency_rampup * self.cfg.epochs
-        self.consistency_weight.assign(self.cfg.consistency * (sigmoid_rampup(epoch / ramp) if ramp else 1.0))
+        self._consistency_weight_variable()
 
     def train_step(self, batch: Batch, rng) -> dict:
         ops = self.ops
@@ -75,11 +70,3 @@ class CrossPseudoSupervision(Method):
         return {"supervised_Mask": logs["segmentation_loss"], "supervised_Mask_b": logs["segmentation_b_loss"],
                 "pseudo": (logs["pseudo_loss"] + logs["pseudo_b_loss"]) / 2}
 
-    def predict_masks(self, images, batch_size=32):
-        return predict(self.unet, images, batch_size)[..., : self.cfg.num_masks]
-
-    def mask_network(self):
-        if not hasattr(self, "_mask_network"):
-            image = keras.Input(self.cfg.input_shape)
-            self._mask_network = keras.Model(image, ChannelSlice(0, self.cfg.num_masks)(self.unet(image)))
-        return self._mask_network

@@ -31,9 +31,9 @@ import math
 import keras
 
 from sdnet.config import SDNetConfig
-from sdnet.methods.base import LABELLED_PAIRS, UNLABELLED, Batch, Method, compile_trainer, dtype_policy, named, predict
+from sdnet.methods.base import LABELLED_PAIRS, UNLABELLED, Batch, Method, compile_trainer, dtype_policy, named
+from sdnet.methods.unet import PredictsWithUNet
 from sdnet.nn import networks
-from sdnet.nn.layers import ChannelSlice
 from sdnet.nn.losses import dice_loss
 
 
@@ -51,7 +51,20 @@ def sigmoid_rampup(t):
     return math.exp(-5.0 * (1.0 - t) ** 2)
 
 
-class MeanTeacher(Method):
+class RampedConsistency:
+    """The weight of an unlabelled term, `consistency` * sigmoid_rampup(epoch / (`consistency_rampup`
+    * epochs)), kept in a variable that the compiled iteration reads (set at each epoch's start:
+    no checkpoint needs it)."""
+
+    def _consistency_weight_variable(self):
+        self.consistency_weight = keras.Variable(0.0, trainable=False, name="consistency_weight")
+
+    def on_epoch_start(self, epoch):
+        ramp = self.cfg.consistency_rampup * self.cfg.epochs
+        self.consistency_weight.assign(self.cfg.consistency * (sigmoid_rampup(epoch / ramp) if ramp else 1.0))
+
+
+class MeanTeacher(RampedConsistency, PredictsWithUNet, Method):
     name = "mean_teacher"
     streams = (LABELLED_PAIRS, UNLABELLED)
     uses_unlabelled_pool = True
@@ -69,12 +82,7 @@ class MeanTeacher(Method):
                               name="mean_teacher_supervised_trainer")
         self.trainers = {"supervised": compile_trainer(student, cfg, [dice_loss, weighted_consistency],
                                                     beta_1=cfg.unet_beta_1)}
-        # set at each epoch's start, read by the compiled iteration (not a checkpointed state)
-        self.consistency_weight = keras.Variable(0.0, trainable=False, name="consistency_weight")
-
-    def on_epoch_start(self, epoch):
-        ramp = self.cfg.consistency_rampup * self.cfg.epochs
-        self.consistency_weight.assign(self.cfg.consistency * (sigmoid_rampup(epoch / ramp) if ramp else 1.0))
+        self._consistency_weight_variable()
 
     def train_step(self, batch: Batch, rng) -> dict:
         ops, cfg = self.ops, self.cfg
@@ -98,11 +106,3 @@ class MeanTeacher(Method):
         for mine, students in zip(self.teacher.trainable_variables, self.unet.trainable_variables):
             ops.assign(mine, decay * ops.read(mine) + (1.0 - decay) * ops.read(students))
 
-    def predict_masks(self, images, batch_size=32):
-        return predict(self.unet, images, batch_size)[..., : self.cfg.num_masks]
-
-    def mask_network(self):
-        if not hasattr(self, "_mask_network"):
-            image = keras.Input(self.cfg.input_shape)
-            self._mask_network = keras.Model(image, ChannelSlice(0, self.cfg.num_masks)(self.unet(image)))
-        return self._mask_network

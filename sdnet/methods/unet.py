@@ -10,7 +10,21 @@ from sdnet.nn.layers import ChannelSlice
 from sdnet.nn.losses import dice_loss
 
 
-class UNet(Method):
+class PredictsWithUNet:
+    """Predictions of a method whose segmentation network is `self.unet` (the U-Net, and the
+    semi-supervised methods built on it: Mean Teacher's student, CPS's first network)."""
+
+    def predict_masks(self, images, batch_size=32):
+        return predict(self.unet, images, batch_size)[..., : self.cfg.num_masks]
+
+    def mask_network(self):
+        if not hasattr(self, "_mask_network"):
+            image = keras.Input(self.cfg.input_shape)
+            self._mask_network = keras.Model(image, ChannelSlice(0, self.cfg.num_masks)(self.unet(image)))
+        return self._mask_network
+
+
+class UNet(PredictsWithUNet, Method):
     """Trained with the Dice loss alone. The original U-Net baseline compiled Adam with its
     default beta_1 (0.9) and loss weight 1."""
 
@@ -27,12 +41,3 @@ class UNet(Method):
 
     def train_step(self, batch: Batch, rng) -> dict:
         return {"supervised_Mask": self._train("supervised", batch.images, batch.masks)["loss"]}
-
-    def predict_masks(self, images, batch_size=32):
-        return predict(self.unet, images, batch_size)[..., : self.cfg.num_masks]
-
-    def mask_network(self):
-        if not hasattr(self, "_mask_network"):
-            image = keras.Input(self.cfg.input_shape)
-            self._mask_network = keras.Model(image, ChannelSlice(0, self.cfg.num_masks)(self.unet(image)))
-        return self._mask_network

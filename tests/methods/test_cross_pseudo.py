@@ -1,22 +1,13 @@
 """Cross pseudo-supervision: each network is taught by the other's hard labels of the unlabelled
 batch, with the ramped weight; both executors compute the same iteration, and the comparison fails
 when a network is taught by its own labels."""
-import keras
 import numpy as np
 import pytest
 
 from sdnet.methods import build_method
-from sdnet.methods.base import Batch
 
+from helpers import labelled_and_unlabelled
 from engine_cases import MUTATIONS, assert_executors_agree
-
-
-def _batch(cfg, rng):
-    size = cfg.image_size
-    images = rng.uniform(-1, 1, (cfg.batch_size, size, size, 1)).astype("float32")
-    masks = np.zeros((cfg.batch_size, size, size, cfg.num_masks), "float32")
-    masks[:, 8:20, 8:20, 1] = 1
-    return Batch(images=images, masks=masks, unlabelled=rng.uniform(-1, 1, images.shape).astype("float32"))
 
 
 def test_each_network_is_taught_by_the_others_hard_labels(tiny_cfg, rng, monkeypatch):
@@ -24,7 +15,7 @@ def test_each_network_is_taught_by_the_others_hard_labels(tiny_cfg, rng, monkeyp
     method.on_epoch_start(0)
     assert any(np.abs(np.asarray(a) - np.asarray(b)).max() > 0            # two initialisations
                for a, b in zip(method.unet.trainable_variables, method.other.trainable_variables))
-    batch = _batch(tiny_cfg, rng)
+    batch = labelled_and_unlabelled(tiny_cfg, rng)
     given, update = {}, method.ops.update
     monkeypatch.setattr(method.ops, "update", lambda name, x, y: given.update(x=x, y=y) or update(name, x, y))
     expected = [method.training_mode_predict(net, batch.unlabelled) for net in (method.other, method.unet)]

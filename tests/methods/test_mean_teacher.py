@@ -6,18 +6,10 @@ import numpy as np
 import pytest
 
 from sdnet.methods import build_method
-from sdnet.methods.base import Batch
 from sdnet.methods.mean_teacher import sigmoid_rampup
 
+from helpers import labelled_and_unlabelled
 from engine_cases import MUTATIONS, assert_executors_agree
-
-
-def _batch(cfg, rng):
-    size = cfg.image_size
-    images = rng.uniform(-1, 1, (cfg.batch_size, size, size, 1)).astype("float32")
-    masks = np.zeros((cfg.batch_size, size, size, cfg.num_masks), "float32")
-    masks[:, 8:20, 8:20, 1] = 1
-    return Batch(images=images, masks=masks, unlabelled=rng.uniform(-1, 1, images.shape).astype("float32"))
 
 
 def _weights(network):
@@ -28,12 +20,12 @@ def test_the_teacher_copies_the_student_then_follows_it_at_the_rampup_decay(tiny
     method = build_method("mean_teacher", tiny_cfg.replace(ema_decay=0.99))
     method.on_epoch_start(0)
     teacher_before = _weights(method.teacher)
-    method.train_step(_batch(tiny_cfg, rng), rng)           # step 0: decay min(1 - 1/1, 0.99) = 0
+    method.train_step(labelled_and_unlabelled(tiny_cfg, rng), rng)           # step 0: decay min(1 - 1/1, 0.99) = 0
     for teacher, student in zip(_weights(method.teacher), _weights(method.unet)):
         np.testing.assert_allclose(teacher, student, rtol=1e-6, atol=1e-7)
     assert any(np.abs(a - b).max() > 0 for a, b in zip(teacher_before, _weights(method.teacher)))
     teacher_before = _weights(method.teacher)
-    method.train_step(_batch(tiny_cfg, rng), rng)           # step 1: decay 1 - 1/2
+    method.train_step(labelled_and_unlabelled(tiny_cfg, rng), rng)           # step 1: decay 1 - 1/2
     for before, teacher, student in zip(teacher_before, _weights(method.teacher), _weights(method.unet)):
         np.testing.assert_allclose(teacher, 0.5 * before + 0.5 * student, rtol=1e-5, atol=1e-6)
 
@@ -44,7 +36,7 @@ def test_the_teacher_sees_the_unlabelled_images_with_clipped_noise(tiny_cfg, rng
     seen, infer = [], method.ops.infer
     monkeypatch.setattr(method.ops, "infer", lambda network, x, training=False: seen.append(np.asarray(x)) or
                         infer(network, x, training))
-    batch = _batch(tiny_cfg, rng)
+    batch = labelled_and_unlabelled(tiny_cfg, rng)
     method.train_step(batch, rng)
     noise = seen[0] - batch.unlabelled
     assert np.abs(noise).max() <= 0.2 + 1e-6 and np.abs(noise).max() > 0.15     # 0.1 N(0, 1), clipped at 2 sigma
@@ -70,7 +62,7 @@ def test_the_consistency_term_moves_the_student(tiny_cfg):
         method = build_method("mean_teacher", tiny_cfg.replace(consistency=weight, consistency_rampup=0.0))
         method.on_epoch_start(0)
         rng = np.random.default_rng(0)
-        losses = [method.train_step(_batch(method.cfg, rng), rng) for _ in range(2)]
+        losses = [method.train_step(labelled_and_unlabelled(method.cfg, rng), rng) for _ in range(2)]
         results.append((_weights(method.unet), losses))
     (off, off_losses), (on, on_losses) = results
     assert off_losses[0]["consistency"] == 0.0 and on_losses[0]["consistency"] > 0
