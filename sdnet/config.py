@@ -105,7 +105,8 @@ class SDNetConfig:
         if unknown:
             raise ValueError(f"unknown configuration keys: {sorted(unknown)}")
         shared = {k: v for k, v in changes.items() if k in SHARED_FIELDS}
-        own = {k: v for k, v in changes.items() if k in method_settings()}
+        settings = method_settings()
+        own = {k: v for k, v in changes.items() if k in settings}
         return dataclasses.replace(self, **shared, method_values={**self.method_values, **own})
 
     def to_dict(self) -> dict:

@@ -30,6 +30,8 @@ PyTorch).
 """
 from __future__ import annotations
 
+import abc
+
 import numpy as np
 import keras
 
@@ -108,16 +110,16 @@ class _AnyLoss(dict):
         return 0.0
 
 
-class _TracedOps:
+class _TracedOps(abc.ABC):
     """The operations inside the compiled program: the draws are the program's inputs."""
 
     def __init__(self, method, draws):
         self.method = method
         self.draws = list(draws)
 
+    @abc.abstractmethod
     def _get(self, variables):
         """The variables' current values inside the program (each backend's own way)."""
-        raise NotImplementedError
 
     def infer(self, network, x, training=False):
         out, _ = network.stateless_call(self._get(network.trainable_variables), self._get(network.non_trainable_variables),

@@ -186,7 +186,7 @@ POOLED_NOTE = "**The tables below pool the test patients of"      # an analysis 
 
 
 def not_comparable_note(preset) -> str:
-    """Beside published numbers, for runs at a preset below `paper`."""
+    """In the header of a report at a preset below `paper` (and beside Table 3's published columns)."""
     return (f"**Not comparable**: these runs use the `{preset}` preset (smaller images, networks and training "
             "than the paper's), so a difference from the published numbers measures the preset as much as the "
             "method; only `--preset paper` runs are set beside them on equal terms.")
@@ -243,7 +243,6 @@ def write_report(out, title, results, method_order, fraction_order, published: P
                          if published and m in published.methods and m in present_keys]
     if published and published_methods:
         lines += [f"## Published (Chartsias et al. 2019, {published.name})", "",
-                  *([not_comparable_note(preset), ""] if preset != "paper" else []),
                   published_markdown(published, published_methods, fractions, cols), "",
                   "## Measured minus published (Dice points)", "",
                   published_markdown(published, published_methods, fractions, cols, difference_from=original), ""]
