@@ -152,7 +152,8 @@ CHOICES = {
     "batchnorm_statistics": ("moving", "recomputed"), "batchnorm_images": ("method", "split"),
     "precision": ("float32", "mixed_bfloat16", "mixed_float16"), "engine": ("auto", "separate", "compiled"),
 }
-DERIVED = {"num_masks": "it is the number of structures of the data set"}
+DERIVED = {"num_masks": "it is the number of structures of the data set",
+           "seed": "each run's seed is one of --seeds"}
 TRUE, FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 SHARED_FIELDS = tuple(f.name for f in dataclasses.fields(SDNetConfig) if f.name != "method_values")
 

@@ -23,6 +23,7 @@ def test_values_take_the_type_of_their_field(items, expected):
     (["learning_rate=inf"], "expected a finite number"),
     (["epoch=3"], "unknown configuration field; did you mean epochs"),
     (["num_masks=2"], "number of structures of the data set"),
+    (["seed=3"], "seed is one of --seeds"),
     (["epochs"], "KEY=VALUE"),
 ])
 def test_ill_typed_values_are_refused_naming_the_field(items, message):

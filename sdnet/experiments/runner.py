@@ -132,12 +132,13 @@ class Plan:
     roles: dict = None      # {role: the data's modality tag} (see `modality_roles`)
 
 
-def run_configuration(exp: Experiment, preset, overrides, spec=None, roles=None) -> SDNetConfig:
+def run_configuration(exp: Experiment, preset, overrides, spec=None, roles=None, num_masks=None) -> SDNetConfig:
     """A run's configuration, merged here and nowhere else. The layers, each overriding the ones
     before: the preset; the experiment's `overrides`; its `quick_overrides` under the quick preset;
     for one run, its method's `quick_method_overrides` (quick preset) and its variant's changes
-    (modality tags in the data's own names); last, the user's `overrides` (--set), which win over
-    all. Without `spec`: the experiment's configuration, before any run's own changes."""
+    (modality tags in the data's own names); then the user's `overrides` (--set); last what no
+    flag sets: the run's seed (its spec's) and the data's number of structures (`num_masks`, once
+    the data is read). Without `spec`: the experiment's configuration, before any run's own changes."""
     quick = preset in QUICK_OVERRIDES_PRESETS
     changes = {**exp.overrides, **(exp.quick_overrides if quick else {})}
     if spec is not None:
@@ -146,7 +147,9 @@ def run_configuration(exp: Experiment, preset, overrides, spec=None, roles=None)
         if roles and "modality_fractions" in variant:
             variant["modality_fractions"] = with_roles(variant["modality_fractions"], roles)
         changes.update(variant)
-    return get_preset(preset, **{**changes, **overrides})
+    fixed = {**({"seed": spec.seed} if spec is not None else {}),
+             **({"num_masks": num_masks} if num_masks is not None else {})}
+    return get_preset(preset, **{**changes, **overrides, **fixed})
 
 
 def prepare(exp: Experiment, request: Request, may_restart=False, count_disk=True) -> Plan:
@@ -190,7 +193,7 @@ def prepare(exp: Experiment, request: Request, may_restart=False, count_disk=Tru
     else:
         loader = exp.dataset.load(data or exp.dataset.phantom(r.cache_dir), cfg.image_size, cfg.spacing_mm,
                                   r.cache_dir, r.label_map, r.mask_suffix)
-    cfg = cfg.replace(num_masks=loader.num_masks)
+    cfg = run_configuration(exp, r.preset, r.overrides, num_masks=loader.num_masks)
     grid = select_grid(exp, r.preset, grid.methods, grid.fractions, grid.splits, grid.seeds, grid.variants,
                        num_splits=len(loader.splits()))
     plan = Plan(exp, cfg, grid, loader, out, data_name, r, modality_roles(exp, loader, data))
@@ -287,10 +290,10 @@ def check_report_flags(exp: Experiment, out, cfg: SDNetConfig, data_name):
 
 
 def run_config(plan: Plan, spec) -> SDNetConfig:
-    """The configuration of one run of the plan (`run_configuration`), with the data's structures
-    and the run's seed, as `Run` trains it (so that a --runs folder's seed-2 run is recognised)."""
-    return run_configuration(plan.exp, plan.request.preset, plan.request.overrides, spec,
-                             plan.roles).replace(num_masks=plan.cfg.num_masks, seed=spec.seed)
+    """The configuration of one run of the plan (`run_configuration`), as `Run` trains it (so that a
+    --runs folder's seed-2 run is recognised)."""
+    return run_configuration(plan.exp, plan.request.preset, plan.request.overrides, spec, plan.roles,
+                             plan.cfg.num_masks)
 
 
 # Settings that change how a run trains, not the size of its networks or optimisers: runs that
@@ -464,7 +467,8 @@ def report(plan: Plan, wall_s=None):
         results, order, missing = with_tags_in_names(results, order, missing, plan.roles)
         title = tags_in_title(title, plan.roles)
     table = write_report(plan.out, title, results, order, plan.exp.fractions,
-                         plan.exp.published, context, missing, getattr(plan.loader, "modalities", None) or ())
+                         plan.exp.published, context, missing, getattr(plan.loader, "modalities", None) or (),
+                         answer=not plan.exp.candidates)   # candidates: answered at their chosen rates, by the analysis
     if plan.exp.analyse is not None:
         analyse(plan, folders)
     print(f"\n{plan.exp.title} — measured on {plan.data_name}, preset {plan.request.preset} "
@@ -497,24 +501,20 @@ def with_tags_in_names(results, order, missing, roles):
 
 
 def analyse(plan: Plan, folders: dict):
-    """The experiment's analysis of its finished runs, appended to report.md (where the tables
-    pool several modalities, put before them: the per-modality numbers first)."""
+    """The experiment's analysis of its finished runs: its answer, so put in report.md before the
+    grid's tables (before the note that they pool several modalities, where they do)."""
     finished = {spec: f for spec, f in folders.items() if os.path.exists(os.path.join(f, "DONE"))}
     if not finished:
         return
-    from sdnet.reporting.report import POOLED_NOTE
+    from sdnet.reporting.report import MEASURED_HEADING, POOLED_NOTE
 
     lines = plan.exp.analyse(plan, finished)
     path = os.path.join(plan.out, "report.md")
     report_text = open(path).read()
-    pooled = f"\n{POOLED_NOTE}"
-    if pooled in report_text:       # several modalities: the per-modality analysis before the pooled tables
-        head, _, rest = report_text.partition(pooled)
-        report_text = "\n".join([head, *lines, ""]) + pooled + rest
-    else:
-        report_text = "\n".join([report_text, *lines, ""])
+    anchor = next(a for a in (f"\n{POOLED_NOTE}", f"\n{MEASURED_HEADING}") if a in report_text)
+    head, _, rest = report_text.partition(anchor)
     with atomic_write(path) as f:
-        f.write(report_text)
+        f.write("\n".join([head, *lines, ""]) + anchor + rest)
 
 
 def collect_finished(out) -> list:

@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from sdnet.io import read_json
+from sdnet.reporting.answer import ALPHA, verdict
 from sdnet.reporting.compare import compare, compare_by_labelled_set, labelled_set_rows
 from sdnet.methods.registry import display_name
 from sdnet.training.spec import method_and_variant
@@ -93,7 +94,8 @@ def equal_terms_report(results: list, fractions, declared=None) -> list:
     the tuning seed says so, since its rate is not chosen yet."""
     found = candidates(results)
     chosen = choose_rates(found)
-    lines = ["## Equal terms: each method at its own best learning rate", "",
+    lines = answer_lines(results, chosen, fractions)
+    lines += ["## Equal terms: each method at its own best learning rate", "",
              "Each method's learning rate is the candidate with the highest best-validation Dice on the runs "
              "every candidate made (the tuning seed's; test scores are not looked at), and the other seeds run "
              "that rate only; the test scores are then the mean of the structures' Dice "
@@ -102,7 +104,7 @@ def equal_terms_report(results: list, fractions, declared=None) -> list:
              "(its scores averaged over the seeds and splits both ran). The table after it repeats the test per "
              "labelled set (the seed picks the labelled subjects) and over the sets, the set the unit: the test "
              "that counts the choice of labelled subjects.", ""]
-    for fraction in sorted({k[2] for k in found}, key=lambda f: (list(fractions).index(f) if f in fractions else 99, -f)):
+    for fraction in ordered_fractions(found, fractions):
         rows = sorted((k for k in chosen if k[2] == fraction),
                       key=lambda k: (k[:2] != REFERENCE, k[0] != "sdnet", k))
         reference = chosen.get((*REFERENCE, fraction))
@@ -138,6 +140,47 @@ def equal_terms_report(results: list, fractions, declared=None) -> list:
         if reference is not None:
             lines += by_labelled_set_table(results, rows, chosen, reference, fraction)
     return lines
+
+
+def ordered_fractions(keys, fractions) -> list:
+    """The fractions of `keys` ((method, setting, fraction)), in the experiment's order."""
+    return sorted({k[2] for k in keys}, key=lambda f: (list(fractions).index(f) if f in fractions else 99, -f))
+
+
+def against_reference(results, key, chosen, weights):
+    """`sdnet.reporting.answer.verdict`'s comparison of one row (at its chosen rate) with the U-Net
+    (at its own), with the same weights rule; None where they share no run."""
+    fraction = key[2]
+    reference = chosen.get((*REFERENCE, fraction))
+    if reference is None or key[:2] == REFERENCE:
+        return None
+    a = (method_and_variant(key[0], variant_name(key[1], chosen[key][0])), weights)
+    b = (method_and_variant(REFERENCE[0], variant_name(REFERENCE[1], reference[0])), weights)
+    try:
+        c = compare(results, a, b, fraction, "original", "mean")
+        by_set = compare_by_labelled_set(results, a, b, fraction, "original", "mean")
+    except ValueError:
+        return None
+    return {"a": row_label(*key[:2]), "b": row_label(*REFERENCE), "mean_a": c["mean_a"], "mean_b": c["mean_b"],
+            "patients": c["patients"], "sets": len(by_set["sets"]), "p_patients": c["p"], "p_sets": by_set["p"]}
+
+
+def answer_lines(results, chosen, fractions) -> list:
+    """The report's answer: every row at its chosen rate against the U-Net, per fraction and
+    weights rule, with both tests (`sdnet.reporting.answer`)."""
+    found = [(fraction, key, weights, against_reference(results, key, chosen, weights))
+             for fraction in ordered_fractions(chosen, fractions)
+             for key in sorted(k for k in chosen if k[2] == fraction) for weights in ("last", "best")]
+    found = [item for item in found if item[3] is not None]
+    if not found:
+        return []
+    return ["## Answer", "",
+            "Each method at its chosen learning rate against the U-Net at its own, with the same weights rule: "
+            "mean of the structures' Dice per test patient (%); a difference is called a finding only where the "
+            f"paired t-test gives p < {ALPHA} both over the test patients and over the labelled sets (one per "
+            "split and seed).", "",
+            *[f"- {100 * fraction:g} % labels, {weights} weights: {verdict(c)}" for fraction, _, weights, c in found],
+            ""]
 
 
 def by_labelled_set_table(results, rows, chosen, reference, fraction) -> list:

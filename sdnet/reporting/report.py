@@ -16,6 +16,7 @@ import numpy as np
 from sdnet.evaluation import paired_ttest, per_patient_pairs
 from sdnet.io import atomic_write, read_json
 from sdnet.methods.registry import display_name
+from sdnet.reporting.answer import answer_lines
 from sdnet.reporting.published import PublishedTable
 
 log = logging.getLogger("sdnet")
@@ -183,6 +184,7 @@ def factors_markdown(results, methods, published=None) -> list:
 
 
 POOLED_NOTE = "**The tables below pool the test patients of"      # an analysis goes before it
+MEASURED_HEADING = "## Measured (the authors' protocol)"          # or before this, the first table
 
 
 def not_comparable_note(preset) -> str:
@@ -193,10 +195,11 @@ def not_comparable_note(preset) -> str:
 
 
 def write_report(out, title, results, method_order, fraction_order, published: PublishedTable = None,
-                 context: dict = None, missing=(), pooled_modalities=()):
+                 context: dict = None, missing=(), pooled_modalities=(), answer=True):
     """report.md, results.csv and (with two or more fractions) dice_vs_labels.png in `out`; returns the
     measured table (markdown). `missing`: names of requested runs not finished yet;
-    `pooled_modalities`: the data's modality tags, when the test patients of several are pooled."""
+    `pooled_modalities`: the data's modality tags, when the test patients of several are pooled;
+    `answer`: open with the best method's lead per fraction (`sdnet.reporting.answer`)."""
     from sdnet.reporting.plots import dice_vs_labels
 
     write_results_csv(results, os.path.join(out, "results.csv"))
@@ -214,7 +217,9 @@ def write_report(out, title, results, method_order, fraction_order, published: P
     notes = sorted({n for r in results for n in r["notes"]})
     preset = (context or {}).get("preset", "paper")
     wall = sum(r["wall_s"] for r in results)
-    lines = [f"# {title}", "", *[f"- {k}: {v}" for k, v in (context or {}).items()],
+    opening = answer_lines(original, methods, fractions, results[0]["test_weights"], preset) if answer else []
+    lines = [f"# {title}", "", *opening,
+             *[f"- {k}: {v}" for k, v in (context or {}).items()],
              f"- splits: {sorted({r['spec']['split'] for r in results})}; "
              f"seeds: {sorted({r['spec']['seed'] for r in results})}; runs: {len(results)}; "
              f"training wall time: {wall / 60:.1f} min",
@@ -232,7 +237,7 @@ def write_report(out, title, results, method_order, fraction_order, published: P
     if pooled:
         lines += [f"{POOLED_NOTE} {' and '.join(pooled_modalities)}**: the per-modality scores are "
                   "the experiment's analysis, above.", ""]
-    lines += [f"## Measured (the authors' protocol){pooled}", "",
+    lines += [f"{MEASURED_HEADING}{pooled}", "",
               "Per patient: each structure's Dice on the rounded prediction, and avg = the Dice of the soft "
               "prediction pooled over the structures (the paper's headline column; not the mean of the three). "
               "Each is a mean over the patient's slices. `*`: SDNet best and significantly better than the "

@@ -52,9 +52,11 @@ class Run:
 
     def __init__(self, spec: RunSpec, cfg: SDNetConfig, loader, folder, image_every=0, force=False,
                  image_writer=None):
-        if cfg.num_masks != loader.num_masks:
-            cfg = cfg.replace(num_masks=loader.num_masks)
-        self.spec, self.cfg, self.loader = spec, cfg.replace(seed=spec.seed), loader
+        if (cfg.seed, cfg.num_masks) != (spec.seed, loader.num_masks):
+            raise ValueError(f"{spec.name}: the configuration has seed {cfg.seed} and {cfg.num_masks} structures, "
+                             f"the run seed {spec.seed} and data of {loader.num_masks}; build it with "
+                             "sdnet.experiments.runner.run_configuration, which sets both")
+        self.spec, self.cfg, self.loader = spec, cfg, loader
         self.folder, self.image_every, self.force = RunFolder(folder), image_every, force
         self.image_writer = image_writer       # see EpochLoop
 

@@ -29,3 +29,21 @@ def test_the_layers_apply_in_order(preset, spec, overrides, expected):
 def test_a_variants_modality_tags_take_the_datas_names():
     cfg = run_configuration(EXP, "quick", {}, RunSpec("sdnet", 1.0, 0, variant="v"), roles={"MR": "cine", "CT": "LGE"})
     assert cfg.modality_fractions == "cine=1,LGE=0.5"
+
+
+def test_the_runs_seed_and_the_datas_structures_are_the_last_layer():
+    spec = RunSpec("unet", 1.0, 0, seed=7)
+    cfg = run_configuration(EXP, "quick", {"epochs": 2}, spec, num_masks=5)
+    assert (cfg.seed, cfg.num_masks, cfg.epochs) == (7, 5, 2)
+    assert run_configuration(EXP, "quick", {}).seed == 1         # no run: the default seed
+
+
+def test_a_run_refuses_a_configuration_not_made_for_it(phantom_loader, tmp_path):
+    from sdnet.config import get_preset
+    from sdnet.training.run import Run
+
+    spec = RunSpec("unet", 1.0, 0, seed=2)
+    with pytest.raises(ValueError, match="seed 1 .* run seed 2 .*run_configuration"):
+        Run(spec, get_preset("tiny"), phantom_loader, str(tmp_path / "run"))
+    with pytest.raises(ValueError, match="4 structures.*data of 3"):
+        Run(spec, get_preset("tiny", seed=2, num_masks=4), phantom_loader, str(tmp_path / "run"))

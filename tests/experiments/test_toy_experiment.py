@@ -35,7 +35,8 @@ def test_a_toy_experiment_runs_end_to_end_and_reports_from_disk(phantom_root, tm
     assert main(exp, common + ["--methods", "unet"]) == 0
     assert main(exp, common + ["--methods", "sdnet"]) == 0      # a second invocation into the same --out
     report = open(os.path.join(out, "report.md")).read()
-    assert report.startswith("# Toy table: LV and MYO")
+    assert report.startswith("# Toy table: LV and MYO\n\n## Answer")
+    assert "- 100 % labels: " in report and "one labelled set, so no test over sets" in report
     assert "| labels | U-Net MYO | U-Net LV | U-Net avg | SDNet MYO | SDNet LV | SDNet avg |" in report
     assert "## Published (Chartsias et al. 2019, Table 99)" in report
     assert "| 1 | 50±5 | 60±6 | 55±5 | 70±7 | 80±8 | 75±7 |" in report
@@ -72,10 +73,11 @@ def test_runs_of_another_output_are_reused_not_retrained_and_analysed(phantom_ro
     (folder,) = seen.values()
     assert folder.startswith(table) and not os.path.exists(os.path.join(out, "runs", "unet"))
     report = open(os.path.join(out, "report.md")).read()
-    assert "runs reused from" in report and report.rstrip().endswith("1 run(s)")
+    analysis = "## Analysed\n\n1 run(s)\n"
+    assert "runs reused from" in report and report.index(analysis) < report.index("## Measured")  # its answer first
     seen.clear()
     assert main(figures, common + ["--out", out, "--runs", table, "--report-only"]) == 0   # the analysis again
-    assert seen and open(os.path.join(out, "report.md")).read().rstrip().endswith("1 run(s)")
+    assert seen and open(os.path.join(out, "report.md")).read().count(analysis) == 1
     # the same run under another configuration is refused, naming what differs
     assert main(figures, common[:-2] + ["epochs=2", "batches_per_epoch=2", "--out", out + "2", "--runs", table]) == 2
     assert "there is a run of another configuration (differing: config.epochs)" in capsys.readouterr().err

@@ -74,7 +74,7 @@ def test_overfitting_a_fixed_batch_drives_the_dice_loss_down(tiny_cfg, batch):
     assert last < first - 0.3, (first, last)
 
 
-@pytest.mark.slow
+@pytest.mark.long      # XLA's compile dominates; .ci/run runs it with the engine's XLA cases
 def test_xla_setting_reaches_every_trainer_and_network_and_gives_the_same_loss(tiny_cfg, batch):
     """`xla` switches XLA for all four trainers and the networks' predictions (TensorFlow);
     JAX always compiles; PyTorch never does. Steps from the same state agree either way."""

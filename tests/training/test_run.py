@@ -115,7 +115,7 @@ def test_a_checkpoint_copied_from_another_run_is_refused(cfg, phantom_loader, tm
     from sdnet.training.checkpoint import CheckpointError
 
     for seed in (1, 2):                       # both interrupted after an epoch
-        assert Run(RunSpec("unet", 1.0, 0, seed=seed), cfg, phantom_loader,
+        assert Run(RunSpec("unet", 1.0, 0, seed=seed), cfg.replace(seed=seed), phantom_loader,
                    str(tmp_path / f"seed{seed}")).execute(stop_after_epochs=1) is None
     shutil.copy(tmp_path / "seed2" / "checkpoint.npz", tmp_path / "seed1" / "checkpoint.npz")
     with pytest.raises(CheckpointError, match="belongs to another run .*seed 2.*differing: name, seed"):
