@@ -1,12 +1,11 @@
 """What the README and docs/ tell a reader to type exists: every `--set KEY=VALUE` they name is a
-setting the command line accepts."""
+setting the command line accepts, every relative link a file; and every results page answers first."""
 import glob
 import os
 import re
 
 import pytest
 
-import sdnet.methods.registry  # noqa: F401  (declares the methods' own settings)
 from sdnet.config import setting_types
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
@@ -39,3 +38,16 @@ def test_every_relative_link_points_at_a_file_that_exists(page):
         targets = [t for t in LINK.findall(f.read()) if "://" not in t and not t.startswith("mailto:")]
     missing = [t for t in targets if not os.path.exists(os.path.join(os.path.dirname(page), t))]
     assert not missing, f"{os.path.relpath(page, ROOT)} links to files that do not exist: {missing}"
+
+
+RESULTS = sorted(glob.glob(os.path.join(ROOT, "docs", "results", "*.md")))
+NOT_RESULTS = {"README.md", "table1_protocol.md"}      # the index, and the protocol written before the runs
+ANSWER = re.compile(r"^## Answer|\*\*(The recorded )?Answer", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("page", [p for p in RESULTS if os.path.basename(p) not in NOT_RESULTS],
+                         ids=os.path.basename)
+def test_every_results_page_answers_in_its_first_40_lines(page):
+    with open(page) as f:
+        opening = [next(f, "") for _ in range(40)]
+    assert any(ANSWER.search(line) for line in opening), f"{os.path.basename(page)}: no answer in its first 40 lines"
