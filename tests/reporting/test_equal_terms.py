@@ -34,6 +34,13 @@ def test_the_rate_is_chosen_on_validation_never_on_test_and_rows_are_tested_per_
     assert next(line for line in table if line.startswith("| SDNet (faithful)"))
     per_set = [line for line in table if line.startswith("| SDNet (stabilised) | last |")]
     assert len(per_set) == 4 and "over the 3 labelled sets (the set the unit)" in per_set[-1]
+    # the report opens with its answer: each row at its chosen rate against the U-Net at its own
+    assert lines[0] == "## Answer"
+    answers = [line for line in lines if line.startswith("- 1.5 % labels")]
+    assert len(answers) == 4        # two SDNet rows x two weights rules
+    assert all("against U-Net 39.8" in a and "over the 6 test patients" in a and "3 labelled sets" in a for a in answers)
+    assert [a.split(": ")[1].startswith(("SDNet (stabilised) 59.8", "SDNet (faithful) 30.0")) for a in answers] == [True] * 4
+    assert ["ahead, a finding" in a for a in answers] == [True, True, False, False]    # the faithful row trails
 
 
 def test_a_row_whose_rates_have_not_all_run_says_its_rate_is_not_chosen_and_which_seeds_a_p_pairs():
