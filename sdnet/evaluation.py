@@ -95,6 +95,17 @@ def per_patient_pairs(a: dict, b: dict):
     return volumes, mean_a, mean_b
 
 
+def per_set_pairs(a: dict, b: dict):
+    """Two methods' scores {(split, seed, volume): score} -> (sets, A's and B's mean per labelled
+    set): one (split, seed) run is one set (the seed draws the labelled subjects), its mean taken
+    over the test volumes both scored, so that the set is the unit of a paired test."""
+    keys = set(a) & set(b)
+    sets = sorted({k[:2] for k in keys})
+    mean_a = np.array([np.mean([a[k] for k in keys if k[:2] == s]) for s in sets])
+    mean_b = np.array([np.mean([b[k] for k in keys if k[:2] == s]) for s in sets])
+    return sets, mean_a, mean_b
+
+
 def paired_ttest(scores_a, scores_b):
     """Two-sided paired t-test over the same test volumes; returns the p-value (nan if undefined)."""
     a, b = np.asarray(scores_a, float), np.asarray(scores_b, float)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sdnet.config import SMALL_GRID_PRESETS
-from sdnet.evaluation import paired_ttest, per_patient_pairs
+from sdnet.evaluation import paired_ttest, per_patient_pairs, per_set_pairs
 
 ALPHA = 0.05
 SCORE = "mean"      # the mean of the structures' Dice per patient (the paper's avg is a soft pooled Dice)
@@ -26,18 +26,13 @@ def lead(pooled, fraction, methods, score=SCORE):
         return None
     ranked = sorted(cells, key=lambda m: np.mean(list(cells[m].values())), reverse=True)
     best, second = ranked[:2]
-    shared = set(cells[best]) & set(cells[second])          # keys (split, seed, volume)
-    if not shared:
+    if not set(cells[best]) & set(cells[second]):
         return None
     volumes, x, y = per_patient_pairs(cells[best], cells[second])
-    sets = sorted({key[:2] for key in shared})
-
-    def set_means(method):
-        return [np.mean([cells[method][k] for k in shared if k[:2] == run]) for run in sets]
-
+    sets, set_a, set_b = per_set_pairs(cells[best], cells[second])
     return {"a": best, "b": second, "mean_a": 100 * x.mean(), "mean_b": 100 * y.mean(),
             "patients": len(volumes), "sets": len(sets),
-            "p_patients": paired_ttest(x, y), "p_sets": paired_ttest(set_means(best), set_means(second))}
+            "p_patients": paired_ttest(x, y), "p_sets": paired_ttest(set_a, set_b)}
 
 
 def verdict(c: dict) -> str:
