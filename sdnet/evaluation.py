@@ -114,3 +114,16 @@ def paired_ttest(scores_a, scores_b):
     if len(a) < 2 or np.allclose(a - b, (a - b)[0]):
         return float("nan")
     return float(stats.ttest_rel(a, b).pvalue)
+
+
+def paired_difference(scores_a, scores_b, confidence=0.95):
+    """The mean of the paired differences a - b and its t interval (scipy.stats, n - 1 degrees of
+    freedom): (mean, low, high), the bounds nan under two pairs or where every difference is equal."""
+    a, b = np.asarray(scores_a, float), np.asarray(scores_b, float)
+    if len(a) != len(b):
+        raise ValueError(f"paired difference needs equal lengths, got {len(a)} and {len(b)}")
+    mean = float(np.mean(a - b)) if len(a) else float("nan")
+    if len(a) < 2 or np.allclose(a - b, (a - b)[0]):
+        return mean, float("nan"), float("nan")
+    low, high = stats.ttest_rel(a, b).confidence_interval(confidence)
+    return mean, float(low), float(high)

@@ -8,10 +8,12 @@ variation and the per-patient test does not count it. Anything less is "not show
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sdnet.config import SMALL_GRID_PRESETS
-from sdnet.evaluation import paired_ttest, per_patient_pairs, per_set_pairs
+from sdnet.evaluation import paired_difference, paired_ttest, per_patient_pairs, per_set_pairs
 
 ALPHA = 0.05
 SCORE = "mean"      # the mean of the structures' Dice per patient (the paper's avg is a soft pooled Dice)
@@ -19,8 +21,9 @@ SCORE = "mean"      # the mean of the structures' Dice per patient (the paper's 
 
 def lead(pooled, fraction, methods, score=SCORE):
     """The best method at `fraction` (A) against the second best (B), over the runs both have: a dict
-    with their names and means (%), the test patients, the labelled sets and the two p-values (nan
-    where a test has fewer than two pairs); None with fewer than two methods or no run in common."""
+    with their names and means (%), the test patients, the labelled sets, the two p-values (nan
+    where a test has fewer than two pairs) and the difference over the sets with its interval
+    (points); None with fewer than two methods or no run in common."""
     cells = {m: pooled[(m, fraction)][score] for m in methods if score in pooled.get((m, fraction), {})}
     if len(cells) < 2:
         return None
@@ -32,7 +35,14 @@ def lead(pooled, fraction, methods, score=SCORE):
     sets, set_a, set_b = per_set_pairs(cells[best], cells[second])
     return {"a": best, "b": second, "mean_a": 100 * x.mean(), "mean_b": 100 * y.mean(),
             "patients": len(volumes), "sets": len(sets),
-            "p_patients": paired_ttest(x, y), "p_sets": paired_ttest(set_a, set_b)}
+            "p_patients": paired_ttest(x, y), "p_sets": paired_ttest(set_a, set_b),
+            "set_difference": paired_difference(100 * set_a, 100 * set_b)}
+
+
+def difference_text(difference) -> str:
+    """'+6.4 (95 % interval -13.3 to +26.1)' from `paired_difference`; the bare mean without an interval."""
+    mean, low, high = difference
+    return f"{mean:+.1f}" if math.isnan(low) else f"{mean:+.1f} (95 % interval {low:+.1f} to {high:+.1f})"
 
 
 def verdict(c: dict) -> str:
@@ -41,6 +51,8 @@ def verdict(c: dict) -> str:
     head = f"{c['a']} {c['mean_a']:.1f} against {c['b']} {c['mean_b']:.1f}"
     over_sets = (f"p = {c['p_sets']:.3g} over the {c['sets']} labelled sets" if c["sets"] > 1
                  else "one labelled set, so no test over sets")
+    if c["sets"] > 1:
+        over_sets += f", difference over them {difference_text(c['set_difference'])}"
     tests = f"p = {c['p_patients']:.3g} over the {c['patients']} test patients, {over_sets}"
     if c["p_patients"] < ALPHA and c["p_sets"] < ALPHA:      # nan (no test) is never below
         side = "ahead" if c["mean_a"] > c["mean_b"] else "behind"

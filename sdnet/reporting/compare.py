@@ -24,7 +24,8 @@ import sys
 
 import numpy as np
 
-from sdnet.evaluation import paired_ttest, per_patient_pairs
+from sdnet.evaluation import paired_difference, paired_ttest, per_patient_pairs
+from sdnet.reporting.answer import difference_text
 from sdnet.reporting.report import collect_results
 from sdnet.training.spec import method_and_variant
 
@@ -71,7 +72,8 @@ def labelled_subjects(results, method, fraction, split, seed) -> list:
 def compare_by_labelled_set(results, a, b, fraction, protocol="original", score="avg") -> dict:
     """a, b: (method, weights). Per (split, seed) run both have: its labelled subjects, each
     side's mean over test patients and the paired p over patients within the run; then the paired
-    p over the runs' means (nan under two runs). ValueError when the two sides' runs of one seed
+    p over the runs' means (nan under two runs) and their mean difference A - B with its 95 % t
+    interval (`sdnet.evaluation.paired_difference`). ValueError when the two sides' runs of one seed
     were given different labelled subjects: they would not be paired."""
     sa, sb = scores_of(results, *a, fraction, protocol, score), scores_of(results, *b, fraction, protocol, score)
     sets = []
@@ -88,7 +90,7 @@ def compare_by_labelled_set(results, a, b, fraction, protocol="original", score=
     if not sets:
         raise ValueError(f"no (split, seed) run of {':'.join(a)} and {':'.join(b)} at fraction {fraction:g} in common")
     means_a, means_b = [s["mean_a"] for s in sets], [s["mean_b"] for s in sets]
-    return {"sets": sets, "p": paired_ttest(means_a, means_b)}
+    return {"sets": sets, "p": paired_ttest(means_a, means_b), "difference": paired_difference(means_a, means_b)}
 
 
 def subjects_text(subjects) -> str:
@@ -101,15 +103,17 @@ def subjects_text(subjects) -> str:
 
 
 def labelled_set_rows(c: dict) -> list:
-    """Table cells from `compare_by_labelled_set`: (set, subjects, A, B, test patients, p) per
-    labelled set, then (from two sets on) the row of the test over the sets."""
+    """Table cells from `compare_by_labelled_set`: (set, subjects, A, B, test patients, p, A - B)
+    per labelled set, then (from two sets on) the row of the test over the sets, its difference
+    with the 95 % interval."""
     rows = [(f"split {s['split']}, seed {s['seed']}", subjects_text(s["subjects"]), f"{s['mean_a']:.1f}",
-             f"{s['mean_b']:.1f}", str(s["patients"]), f"{s['p']:.3g}") for s in c["sets"]]
+             f"{s['mean_b']:.1f}", str(s["patients"]), f"{s['p']:.3g}", f"{s['mean_a'] - s['mean_b']:+.1f}")
+            for s in c["sets"]]
     if len(c["sets"]) < 2:
         return rows
     rows.append((f"over the {len(c['sets'])} labelled sets (the set the unit)", "",
                  f"{np.mean([s['mean_a'] for s in c['sets']]):.1f}", f"{np.mean([s['mean_b'] for s in c['sets']]):.1f}",
-                 "", f"{c['p']:.3g}"))
+                 "", f"{c['p']:.3g}", difference_text(c["difference"])))
     return rows
 
 
@@ -189,7 +193,8 @@ def main(argv=None) -> int:
           f"| labelled fraction {args.fraction:g} | {c['mean_a']:.1f} ± {c['std_a']:.1f} | "
           f"{c['mean_b']:.1f} ± {c['std_b']:.1f} | {c['patients']} | {c['splits']} | {c['seeds']} | {c['p']:.3g} |\n")
     print(f"| labelled set | labelled subjects | {':'.join(c['a'])} | {':'.join(c['b'])} | test patients | "
-          "paired t-test p (over its test patients; last row: over the sets) |\n|---|---|---|---|---|---|")
+          "paired t-test p (over its test patients; last row: over the sets) | difference (last row: mean over the "
+          "sets, 95 % t interval) |\n|---|---|---|---|---|---|---|")
     for row in labelled_set_rows(by_set):
         print(f"| {' | '.join(row)} |")
     return 0

@@ -162,7 +162,8 @@ def against_reference(results, key, chosen, weights):
     except ValueError:
         return None
     return {"a": row_label(*key[:2]), "b": row_label(*REFERENCE), "mean_a": c["mean_a"], "mean_b": c["mean_b"],
-            "patients": c["patients"], "sets": len(by_set["sets"]), "p_patients": c["p"], "p_sets": by_set["p"]}
+            "patients": c["patients"], "sets": len(by_set["sets"]), "p_patients": c["p"], "p_sets": by_set["p"],
+            "set_difference": by_set["difference"]}
 
 
 def answer_lines(results, chosen, fractions) -> list:
@@ -193,17 +194,18 @@ def by_labelled_set_table(results, rows, chosen, reference, fraction) -> list:
     unet = method_and_variant(REFERENCE[0], variant_name(REFERENCE[1], reference[0]))
     lines = [f"#### Per labelled set, against the U-Net (fraction {fraction:g})", "",
              "| method | weights | labelled set | labelled subjects | method's test mean | U-Net's | "
-             "p (over its test patients; last row: over the sets) |",
-             "|---|---|---|---|---|---|---|"]
+             "p (over its test patients; last row: over the sets) | difference (last row: over the sets, 95 % "
+             "interval) |",
+             "|---|---|---|---|---|---|---|---|"]
     for key in others:
         name = method_and_variant(key[0], variant_name(key[1], chosen[key][0]))
         for weights in ("last", "best"):
             try:
                 c = compare_by_labelled_set(results, (name, weights), (unet, weights), fraction, "original", "mean")
             except ValueError as err:
-                lines.append(f"| {row_label(*key[:2])} | {weights} | {err} | | | | |")
+                lines.append(f"| {row_label(*key[:2])} | {weights} | {err} | | | | | |")
                 continue
-            lines += [f"| {row_label(*key[:2])} | {weights} | {' | '.join(row[:4])} | {row[5]} |"
+            lines += [f"| {row_label(*key[:2])} | {weights} | {' | '.join(row[:4])} | {row[5]} | {row[6]} |"
                       for row in labelled_set_rows(c)]
     return lines + [""]
 

@@ -43,3 +43,18 @@ def test_the_quick_preset_is_called_a_pipeline_check_and_one_method_has_no_answe
     assert lines[-2].startswith("- 1.5 % labels: A ")
     assert not any("pipeline" in line for line in answer_lines(scores, ["A", "B"], [0.015], "last", "cpu"))
     assert answer_lines(scores, ["A"], [0.015], "last", "quick") == []
+
+
+def test_the_difference_over_sets_comes_with_its_t_interval():
+    """The interval is mean ± t(0.975, n - 1) · sd / √n of the sets' differences, in points."""
+    from scipy import stats
+
+    scores = pooled({1: 0.30, 2: -0.02, 3: -0.01, 4: 0.05})
+    c = lead(scores, 0.015, ["A", "B"])
+    by_set = [100 * np.mean([scores[("A", 0.015)]["mean"][k] - scores[("B", 0.015)]["mean"][k]
+                             for k in scores[("A", 0.015)]["mean"] if k[1] == seed]) for seed in (1, 2, 3, 4)]
+    half = stats.t.ppf(0.975, 3) * np.std(by_set, ddof=1) / 2
+    mean, low, high = c["set_difference"]
+    assert np.allclose((mean, low, high), (np.mean(by_set), np.mean(by_set) - half, np.mean(by_set) + half))
+    assert low < 0 < high
+    assert f"difference over them {mean:+.1f} (95 % interval {low:+.1f} to {high:+.1f})" in verdict(c)

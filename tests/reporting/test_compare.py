@@ -32,6 +32,7 @@ def test_each_test_patient_is_one_pair_its_seeds_averaged(tmp_path, capsys):
                  "--score", "mean"]) == 0
     out = capsys.readouterr().out
     assert "| labelled fraction 0.015 |" in out and "| over the 3 labelled sets (the set the unit) |" in out
+    assert "95 % interval" in out.splitlines()[-1]
     with pytest.raises(ValueError, match="fewer than two test patients"):
         compare(results, ("sdnet", "last"), ("gan", "best"), 0.015)
 
