@@ -66,6 +66,15 @@ def table_markdown(rows) -> str:
     return "\n".join(lines)
 
 
+def spans_decades(values, decades=3) -> bool:
+    """Whether positive `values` span more than `decades` powers of ten (and none is negative):
+    such a column is drawn on a log axis."""
+    values = values[np.isfinite(values)]
+    if not len(values) or values.min() <= 0:
+        return False
+    return np.log10(values.max() / values.min()) > decades
+
+
 def plot_curves(runs, columns, path, title=None):
     from sdnet.reporting.plots import pyplot
 
@@ -91,6 +100,8 @@ def plot_curves(runs, columns, path, title=None):
         if column.startswith("area_ratio"):
             ax.axhline(1.0, color="k", lw=0.8, ls=":")
             ax.set_yscale("log")
+        elif spans_decades(np.concatenate([log[column] for _, log in logs if column in log])):
+            ax.set_yscale("log")          # a loss that diverged in one run would flatten every other curve
     for ax in axes.ravel()[len(columns):]:
         ax.set_axis_off()
     # one legend below the panels, so that with many runs it hides no curve

@@ -2,6 +2,8 @@
 import csv
 import os
 
+import numpy as np
+
 from sdnet.reporting.curves import find_runs, main, plot_curves, summary_row
 
 
@@ -25,3 +27,14 @@ def test_curves_and_table_of_runs_and_out_folders(tmp_path, capsys):
     assert os.path.getsize(path) > 1000
     main(["--runs", f"a={tmp_path / 'a'}", "--out", str(tmp_path / "d.png")])
     assert "| a | 3 | 0.300 (2) | 0.200 |" in capsys.readouterr().out
+
+
+def test_a_column_that_spans_decades_is_drawn_on_a_log_axis():
+    """A discriminator loss that diverged in one run (0.5 to 3e7) would flatten every other run's
+    curve on a linear axis; losses near one scale, and columns with negative values, stay linear."""
+    from sdnet.reporting.curves import spans_decades
+
+    assert spans_decades(np.array([0.5, 0.4, 3.2e7, np.nan]))
+    assert not spans_decades(np.array([0.5, 0.4, 300.0]))
+    assert not spans_decades(np.array([-10.8, 0.6, 8e3]))     # D's scores may be negative
+    assert not spans_decades(np.array([np.nan]))
