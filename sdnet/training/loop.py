@@ -196,7 +196,7 @@ class EpochLoop:
             state["best_val"], state["best_epoch"] = val_dice, state["epochs_trained"]
             method.save_weights(self.folder.weights_dir("best"))
         state["wall_s"] += time.time() - start
-        self.log.write(state["phase"], state["epoch"], values)
+        self.log.write(state["phase"], state["epoch"], values, losses=tuple(losses))
         self._maybe_images(state)
         method.on_epoch_end(state["epoch"], values)
         state["epoch"] += 1
