@@ -36,6 +36,10 @@ class SDNetConfig:
     # Table 3: labelled fraction per modality tag, "MR=1,CT=0.125" (each of that modality's
     # training subjects; a tag left out or at 0 is not trained on); "" = the run's fraction of all
     modality_fractions: str = ""
+    # which training subjects are labelled: "drawn" = `fraction` of them drawn with the run's seed
+    # (the original's); "first" = the first ones of the split's training list, in its order, the
+    # same for every seed (the SSL4MIS benchmark's "first k patients": ACDC split 3)
+    labelled_choice: str = "drawn"
     # network widths
     filters: int = 64               # F, anatomy encoder / U-Net base filters
     unet_downsample: int = 4
@@ -148,7 +152,7 @@ RANGES = {  # numeric shared fields: [low, high]
     "patience": (1, INF), "min_delta": (0, 1), "batches_per_epoch": (0, INF), "seed": (0, 2 ** 32 - 1),
 }
 CHOICES = {
-    "mask_interpolation": ("bilinear", "nearest"), "test_weights": ("last", "best"),
+    "mask_interpolation": ("bilinear", "nearest"), "test_weights": ("last", "best"), "labelled_choice": ("drawn", "first"),
     "batchnorm_statistics": ("moving", "recomputed"), "batchnorm_images": ("method", "split"),
     "precision": ("float32", "mixed_bfloat16", "mixed_float16"), "engine": ("auto", "separate", "compiled"),
 }

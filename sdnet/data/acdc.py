@@ -46,6 +46,15 @@ SPLITS = [
     {"validation": list(range(47, 62)), "test": list(range(64, 79)),
      "training": list(range(30, 47)) + [100] + list(range(1, 15)) + [62, 63] + list(range(15, 30))
      + list(range(79, 100))},
+    # Split 3: the patient lists of the SSL4MIS benchmark (HiLab-git/SSL4MIS, data/ACDC/*.list), in
+    # their order, which is what its "first k labelled patients" means (`labelled_choice=first`):
+    # 70 training, 10 validation, 20 test patients (docs/results/literature_acdc.md).
+    {"validation": [28, 85, 82, 87, 19, 30, 78, 45, 2, 39],
+     "test": [11, 13, 84, 33, 93, 22, 68, 24, 83, 81, 80, 1, 7, 66, 8, 65, 75, 64, 59, 52],
+     "training": [99, 38, 50, 100, 58, 21, 49, 20, 72, 40, 60, 89, 4, 56, 98, 96, 31, 18, 94, 47, 48, 55, 97,
+                  74, 43, 41, 63, 37, 95, 54, 26, 88, 32, 69, 6, 71, 12, 73, 61, 17, 25, 10, 57, 29, 51, 5,
+                  36, 46, 62, 34, 76, 92, 70, 77, 67, 3, 91, 16, 14, 44, 42, 90, 53, 27, 35, 86, 23, 9,
+                  79, 15]},
 ]
 
 

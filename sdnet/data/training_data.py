@@ -84,13 +84,38 @@ def labelled_subset(training: Data, fraction, seed, modality_fractions=None) -> 
     return labelled
 
 
+def first_subjects(loader, training: Data, split, fraction) -> Data:
+    """`fraction` of the training subjects, the first ones of the split's training list in its
+    order (`labelled_choice=first`): the SSL4MIS benchmark's labelled patients."""
+    order = loader.split_subjects(split, "training")
+    count = int(fraction * len(order))
+    if count == 0:
+        raise ValueError(f"fraction {fraction} of {len(order)} training subjects selects none")
+    return training.select_subjects(order[:count])
+
+
+def choose_labelled(loader, training: Data, split, fraction, seed, modality_fractions=None,
+                    labelled_choice="drawn") -> Data:
+    """The labelled subjects of a run (`seed`: its data seed): drawn (`labelled_subset`) or the
+    first of the split's list (`first_subjects`)."""
+    if labelled_choice not in ("drawn", "first"):
+        raise ValueError(f"labelled_choice {labelled_choice!r}: expected drawn or first")
+    if labelled_choice == "drawn":
+        return labelled_subset(training, fraction, seed, modality_fractions)
+    if modality_fractions:
+        raise ValueError("labelled_choice=first takes the first subjects of one list; modality_fractions draws "
+                         "per modality: use one or the other")
+    return first_subjects(loader, training, split, fraction)
+
+
 def load_training_data(loader, split, fraction, seed=1, max_unlabelled=1200, use_unlabelled=True,
-                       discriminator_masks="all", modality_fractions=None, all_images=False) -> TrainingData:
+                       discriminator_masks="all", modality_fractions=None, all_images=False,
+                       labelled_choice="drawn") -> TrainingData:
     if not 0 < fraction <= 1:
         raise ValueError(f"labelled fraction {fraction} is outside (0, 1]")
     seed = data_seed(fraction, split, seed)
     training = loader.load_labelled_data(split, "training")
-    labelled = labelled_subset(training, fraction, seed, modality_fractions)
+    labelled = choose_labelled(loader, training, split, fraction, seed, modality_fractions, labelled_choice)
     notes = []
     unlabelled = discriminator_images = None
     real_masks = training

@@ -218,7 +218,7 @@ def prepare(exp: Experiment, request: Request, may_restart=False, count_disk=Tru
 def check_grid_data(plan: Plan):
     """Every split the grid trains on has its subjects, and every labelled fraction selects some
     of them: checked before anything is written (a run would find these after making its folder)."""
-    from sdnet.data.training_data import data_seed, labelled_subset
+    from sdnet.data.training_data import choose_labelled, data_seed
 
     specs = plan.grid.all_specs()
     for split in sorted({spec.split for spec in specs}):
@@ -228,8 +228,8 @@ def check_grid_data(plan: Plan):
         for spec in {spec for spec in specs if spec.split == split}:
             cfg = run_config(plan, spec)
             try:
-                labelled_subset(training, spec.fraction, data_seed(spec.fraction, split, spec.seed),
-                                parse_modality_fractions(cfg.modality_fractions))
+                choose_labelled(plan.loader, training, split, spec.fraction, data_seed(spec.fraction, split, spec.seed),
+                                parse_modality_fractions(cfg.modality_fractions), cfg.labelled_choice)
             except ValueError as err:
                 raise ValueError(f"--labels {spec.fraction:g} (run {spec.name}): {err}") from None
 

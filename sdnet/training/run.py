@@ -129,7 +129,8 @@ def training_data(loader, spec, cfg, method):
     return load_training_data(loader, spec.split, spec.fraction, seed=cfg.seed, max_unlabelled=cfg.max_unlabelled,
                               use_unlabelled=method.uses_unlabelled_pool, discriminator_masks=cfg.discriminator_masks,
                               modality_fractions=parse_modality_fractions(cfg.modality_fractions),
-                              all_images=cfg.batchnorm_statistics == "recomputed" and cfg.batchnorm_images == "split")
+                              all_images=cfg.batchnorm_statistics == "recomputed" and cfg.batchnorm_images == "split",
+                              labelled_choice=cfg.labelled_choice)
 
 
 def write_scores(by_protocol, path):

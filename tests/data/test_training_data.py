@@ -50,3 +50,22 @@ def test_disjoint_real_masks_never_belong_to_an_image_the_model_sees_unlabelled(
     assert not (mask_subjects - labelled) & seen_unlabelled
     assert len(mask_subjects - labelled) == (70 - len(labelled)) // 2
     assert any("real masks" in n for n in data.notes)
+
+
+def test_split_3_is_the_ssl4mis_lists_and_first_labels_their_first_patients(phantom_loader):
+    """SSL4MIS's 3 labelled patients are the first three of its train.list (099, 038, 050) for every
+    seed; its lists are 70 / 10 / 20 patients, disjoint, all 100 of ACDC."""
+    lists = SPLITS[3]
+    assert [len(lists[k]) for k in ("training", "validation", "test")] == [70, 10, 20]
+    assert sorted(lists["training"] + lists["validation"] + lists["test"]) == list(range(1, 101))
+    for seed in (1, 2):
+        data = load_training_data(phantom_loader, 3, 0.043, seed=seed, labelled_choice="first")
+        assert data.labelled.subjects() == [38, 50, 99]
+    seven = load_training_data(phantom_loader, 3, 0.1, seed=1, labelled_choice="first")
+    assert seven.labelled.subjects() == sorted([99, 38, 50, 100, 58, 21, 49])
+    drawn = load_training_data(phantom_loader, 3, 0.043, seed=1)
+    assert drawn.labelled.subjects() != [38, 50, 99]           # the seeded draw is unchanged by the option
+    with pytest.raises(ValueError, match="selects none"):
+        load_training_data(phantom_loader, 3, 0.01, labelled_choice="first")
+    with pytest.raises(ValueError, match="modality_fractions"):
+        load_training_data(phantom_loader, 3, 0.1, labelled_choice="first", modality_fractions={"MR": 0.1})
