@@ -55,9 +55,10 @@ def profile(method_name, preset, steps, calibration_images, validation_images):
 
         from sdnet.nn.precise_bn import batchnorm_layers
 
-        layers = batchnorm_layers(method.mask_network())
+        variables = [v for layer in batchnorm_layers(method.mask_network())
+                     for v in (layer.moving_mean, layer.moving_variance)]
         for _ in range(calibration_images // bs):
-            [keras.ops.convert_to_numpy(v.value) for layer in layers for v in (layer.moving_mean, layer.moving_variance)]
+            [keras.ops.convert_to_numpy(v.value) for v in variables]
 
     def train():
         for _ in range(steps):

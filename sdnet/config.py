@@ -152,7 +152,8 @@ RANGES = {  # numeric shared fields: [low, high]
     "patience": (1, INF), "min_delta": (0, 1), "batches_per_epoch": (0, INF), "seed": (0, 2 ** 32 - 1),
 }
 CHOICES = {
-    "mask_interpolation": ("bilinear", "nearest"), "test_weights": ("last", "best"), "labelled_choice": ("drawn", "first"),
+    "mask_interpolation": ("bilinear", "nearest"), "test_weights": ("last", "best"),
+    "labelled_choice": ("drawn", "first"),
     "batchnorm_statistics": ("moving", "recomputed"), "batchnorm_images": ("method", "split"),
     "precision": ("float32", "mixed_bfloat16", "mixed_float16"), "engine": ("auto", "separate", "compiled"),
 }
