@@ -18,6 +18,12 @@ The bounds, measured on a 2-core AMD EPYC (docs/FIDELITY.md, "The compiled itera
   that feed batch norm, whose gradient is zero but for rounding: they, and the moving means of
   the batch norms they feed, are held to Adam's step bound (2 lr a step), and their optimiser
   moments (rounding noise, 1e-17 to 1e-8) are not compared.
+- Under XLA's bounds, a variable that starts at zero (a batch norm's beta, a bias) is after STEPS
+  steps itself only a few Adam steps large, and a last-bit difference in its gradient moves it by
+  a fraction of a step, not of its value: its bound is 1e-4 of the largest Adam displacement
+  (2 lr a step) where that is larger than its value. Measured once in CI with 2 xdist workers on an
+  idle machine, cross pseudo-supervision (whose hard labels flip under last bits): a beta of
+  largest value 5.3e-4 apart by 6.4e-8, inside this 1.2e-7 and outside 1e-4 of its value.
 """
 import contextlib
 import copy
@@ -198,7 +204,12 @@ def assert_executors_agree(method_name, fake_masks, xla=False, mutation=None, lo
         why = special.get(id(variable))
         if why == "rounding noise":
             continue
-        bound = adam_bound if why == "adam step" else (XLA_BOUND if xla or last_bits else EXACT) * np.abs(a).max()
+        if why == "adam step":
+            bound = adam_bound
+        elif xla or last_bits:
+            bound = XLA_BOUND * max(np.abs(a).max(), adam_bound)
+        else:
+            bound = EXACT * np.abs(a).max()
         difference = np.abs(a.astype("float64") - b).max()
         assert difference <= bound, f"{variable.path}: differs by {difference:.3g}, bound {bound:.3g}"
     if hasattr(separate, "pool"):
