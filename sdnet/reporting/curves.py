@@ -4,9 +4,10 @@ study looks at.
     python -m sdnet.reporting.curves --runs faithful=results/a noadv=results/b \\
         --columns val_dice supervised_Mask adv_M D_real D_fake area_ratio_LV --out curves.png
 
-A run is named LABEL=FOLDER, where FOLDER is a run folder or an --out folder holding runs (each
-of its runs is drawn, labelled LABEL/<run>). Prints a markdown table: epochs, best and last
-validation Dice, and the test scores of the last and best weights where the run has finished.
+A run is named LABEL=FOLDER, where FOLDER is a run folder, or an --out folder or any folder holding
+runs (each of its runs is drawn, labelled LABEL/<run>). Prints a markdown table: epochs, best and last
+validation Dice, the epochs where validation collapsed, and the test scores of the last and best
+weights where the run has finished.
 """
 from __future__ import annotations
 
@@ -24,16 +25,18 @@ DEFAULT_COLUMNS = ("val_dice", "supervised_Mask", "adv_M", "dis_M", "D_real", "D
 
 
 def find_runs(label, folder) -> list:
-    """[(label, run folder)] for a run folder or every run under an --out folder."""
+    """[(label, run folder)] for a run folder, or every run under an --out folder (its runs/) or
+    under any folder of runs (a method's seeds: runs/<method>/<fraction>)."""
     if os.path.exists(os.path.join(folder, "training_log.csv")):
         return [(label, folder)]
-    logs = sorted(glob.glob(os.path.join(folder, "runs", "**", "training_log.csv"), recursive=True))
+    root = os.path.join(folder, "runs") if os.path.isdir(os.path.join(folder, "runs")) else folder
+    logs = sorted(glob.glob(os.path.join(root, "**", "training_log.csv"), recursive=True))
     if not logs:
-        raise ValueError(f"{folder}: no training_log.csv (neither a run folder nor an --out folder with runs)")
+        raise ValueError(f"{folder}: no training_log.csv (neither a run folder nor a folder with runs under it)")
     runs = [os.path.dirname(p) for p in logs]
     if len(runs) == 1:
         return [(label, runs[0])]
-    return [(f"{label}/{os.path.relpath(r, os.path.join(folder, 'runs'))}", r) for r in runs]
+    return [(f"{label}/{os.path.relpath(r, root)}", r) for r in runs]
 
 
 def read_log(run) -> dict:
@@ -43,11 +46,25 @@ def read_log(run) -> dict:
     return {k: np.array([float(r[k]) if r.get(k) not in (None, "") else np.nan for r in rows]) for k in rows[0]}
 
 
+def collapsed_epochs(val_dice, fraction=0.5, floor=0.4) -> list:
+    """The epochs (from 1) whose validation Dice fell below `fraction` of the best before them,
+    once that best had reached `floor`: the single-epoch collapses (the segmentor predicting next
+    to nothing, then recovering) that set a run's last weights far below its best when one falls
+    on the last epoch. The floor keeps the noise of the first epochs out."""
+    collapsed, best = [], -np.inf
+    for epoch, value in enumerate(val_dice, start=1):
+        if best >= floor and value < fraction * best:
+            collapsed.append(epoch)
+        best = np.fmax(best, value)
+    return collapsed
+
+
 def summary_row(label, run, score="avg"):
     log = read_log(run)
     val = log["val_dice"]
     row = {"run": label, "epochs": len(val), "best val Dice (epoch)": f"{np.nanmax(val):.3f} ({int(np.nanargmax(val)) + 1})",
-           "last val Dice": f"{val[-1]:.3f}"}
+           "last val Dice": f"{val[-1]:.3f}",
+           "collapsed epochs (val Dice < half the best before)": " ".join(map(str, collapsed_epochs(val))) or "none"}
     result_path = os.path.join(run, "result.json")
     if os.path.exists(result_path):
         result = read_json(result_path)
