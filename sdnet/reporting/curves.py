@@ -59,12 +59,16 @@ def collapsed_epochs(val_dice, fraction=0.5, floor=0.4) -> list:
     return collapsed
 
 
-def summary_row(label, run, score="avg"):
+def summary_row(label, run, score="avg", late_from=21):
     log = read_log(run)
     val = log["val_dice"]
     row = {"run": label, "epochs": len(val), "best val Dice (epoch)": f"{np.nanmax(val):.3f} ({int(np.nanargmax(val)) + 1})",
            "last val Dice": f"{val[-1]:.3f}",
            "collapsed epochs (val Dice < half the best before)": " ".join(map(str, collapsed_epochs(val))) or "none"}
+    # how well a run fits its labelled images once training has settled: the ablations' measure
+    late = log.get("supervised_Mask", np.array([]))[late_from - 1:]
+    if np.isfinite(late).any():
+        row[f"supervised loss, median from epoch {late_from} (lowest)"] = f"{np.nanmedian(late):.2f} ({np.nanmin(late):.2f})"
     result_path = os.path.join(run, "result.json")
     if os.path.exists(result_path):
         result = read_json(result_path)
@@ -144,6 +148,8 @@ def main(argv=None):
     p.add_argument("--score", default="avg",
                    help="test score of the table, original protocol: avg (soft pooled, the paper's), mean "
                         "(of the structures) or a structure")
+    p.add_argument("--late-from", type=int, default=21,
+                   help="the table's supervised-loss median is taken from this epoch (from 1) on")
     args = p.parse_args(argv)
     runs = []
     for item in args.runs:
@@ -155,7 +161,7 @@ def main(argv=None):
             raise ValueError(f"--columns {' '.join(args.columns)}: none is in the runs' training logs; they have "
                              f"{', '.join(logged)}")
         plot_curves(runs, args.columns, args.out, args.title)
-    print(table_markdown([summary_row(label, run, args.score) for label, run in runs]))
+    print(table_markdown([summary_row(label, run, args.score, args.late_from) for label, run in runs]))
 
 
 if __name__ == "__main__":

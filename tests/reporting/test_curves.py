@@ -31,6 +31,16 @@ def test_curves_and_table_of_runs_and_out_folders(tmp_path, capsys):
     assert "| a | 3 | 0.300 (2) | 0.200 | none |" in capsys.readouterr().out
 
 
+def test_the_supervised_loss_median_is_taken_from_the_late_epochs(tmp_path):
+    os.makedirs(tmp_path / "r")
+    with open(tmp_path / "r" / "training_log.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["epoch", "val_dice", "supervised_Mask"])
+        writer.writeheader()
+        writer.writerows({"epoch": i, "val_dice": 0.5, "supervised_Mask": v} for i, v in enumerate([0.9, 0.8, 0.3, 0.5, 0.4]))
+    row = summary_row("r", str(tmp_path / "r"), late_from=3)
+    assert row["supervised loss, median from epoch 3 (lowest)"] == "0.40 (0.30)"
+
+
 def test_collapsed_epochs_are_falls_below_half_the_best_before_them():
     """Epoch 4 (0.3 after a best of 0.7) and epoch 6 (0.1) collapsed; epoch 5 (0.6) did not, and
     epoch 2's fall from 0.3 is the first epochs' noise, below the floor."""
