@@ -59,6 +59,26 @@ def compare(results, a, b, fraction, protocol="original", score="avg") -> dict:
             "p": paired_ttest(x, y)}
 
 
+def share_of_gap(results, a, b, start, fraction, protocol="original", score="avg") -> dict:
+    """a, b, start: (method, weights). The share of the gap from `start` to B that A closes,
+    (A - start) / (B - start), of the three means over the test patients, each patient averaged over
+    the (split, seed) runs all three have: how much of the distance from the full SDNet to a U-Net an
+    ablation of SDNet makes up (1: all of it, 0: none, below 0: it widens it). From the unrounded
+    means, which the printed one-decimal means would not reproduce."""
+    sides = [scores_of(results, *side, fraction, protocol, score) for side in (a, b, start)]
+    keys = set(sides[0]) & set(sides[1]) & set(sides[2])
+    if not keys:
+        raise ValueError(f"no (split, seed) run of {':'.join(a)}, {':'.join(b)} and {':'.join(start)} at fraction "
+                         f"{fraction:g} in common")
+    volumes = sorted({k[-1] for k in keys})
+    means = [100 * np.mean([np.mean([s[k] for k in keys if k[-1] == v]) for v in volumes]) for s in sides]
+    mean_a, mean_b, mean_start = means
+    gap = mean_b - mean_start
+    return {"mean_a": mean_a, "mean_b": mean_b, "mean_start": mean_start, "gap": gap,
+            "share": (mean_a - mean_start) / gap if gap else math.nan,
+            "seeds": sorted({k[1] for k in keys}), "patients": len(volumes)}
+
+
 def labelled_subjects(results, method, fraction, split, seed) -> list:
     """The labelled subjects of one method's (split, seed) run, as its result recorded them."""
     for r in results:
@@ -165,6 +185,11 @@ def main(argv=None) -> int:
     p.add_argument("--fraction", type=float, required=True)
     p.add_argument("--protocol", default="original", choices=["original", "standard"])
     p.add_argument("--score", default="avg", help="avg (original protocol), mean, or a structure")
+    p.add_argument("--seeds", type=int, nargs="+", metavar="SEED",
+                   help="only the runs of these seeds (e.g. the labelled subjects made so far of a longer list)")
+    p.add_argument("--gap-from", metavar="METHOD:WEIGHTS",
+                   help="also print the share of the gap from this method to --b that --a closes, "
+                        "(A - it) / (B - it): e.g. the full SDNet, with --a an ablation of it")
     p.add_argument("--a-runs", metavar="FOLDER", help="take --a's runs from this folder instead (an ablation's "
                                                        "output beside its baseline's): named METHOD@other there")
     args = p.parse_args(argv)
@@ -179,10 +204,16 @@ def main(argv=None) -> int:
             if not found:
                 raise ValueError(f"{folder}: no finished runs (no runs/**/result.json)")
             results += from_other_folder(found) if tagged else found
+        if args.seeds:
+            results = [r for r in results if r["spec"]["seed"] in args.seeds]
+            if not results:
+                raise ValueError(f"--seeds {' '.join(map(str, args.seeds))}: no finished runs of these seeds")
         if args.a_runs:
             method, sep, weights = args.a.partition(":")
             args.a = f"{method}@other{sep}{weights}"
         a, b = check_arguments(args, results)
+        start = parse_side("--gap-from", args.gap_from, results) if args.gap_from else None
+        gap = share_of_gap(results, a, b, start, args.fraction, args.protocol, args.score) if start else None
         c = compare(results, a, b, args.fraction, args.protocol, args.score)
         by_set = compare_by_labelled_set(results, a, b, args.fraction, args.protocol, args.score)
     except ValueError as err:
@@ -197,6 +228,10 @@ def main(argv=None) -> int:
           "sets, 95 % t interval) |\n|---|---|---|---|---|---|---|")
     for row in labelled_set_rows(by_set):
         print(f"| {' | '.join(row)} |")
+    if gap:
+        print(f"\nshare of the gap from {':'.join(start)} ({gap['mean_start']:.2f}) to {':'.join(b)} "
+              f"({gap['mean_b']:.2f}) that {':'.join(a)} ({gap['mean_a']:.2f}) closes: {100 * gap['share']:.0f} % "
+              f"(seeds {gap['seeds']}, {gap['patients']} test patients)")
     return 0
 
 

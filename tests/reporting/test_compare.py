@@ -4,7 +4,7 @@ import pytest
 from scipy import stats
 
 from sdnet.io import write_json
-from sdnet.reporting.compare import compare, compare_by_labelled_set, main
+from sdnet.reporting.compare import compare, compare_by_labelled_set, main, share_of_gap
 from sdnet.reporting.report import collect_results
 from helpers import fake_result
 
@@ -118,3 +118,35 @@ def test_an_ablation_in_another_folder_is_compared_with_the_same_variant_here(tm
     mean = 100 * np.mean([v["scores"]["mean"] for v in first])
     assert f"| sdnet_equal_lr0.0003@other:best | sdnet_equal_lr0.0003:best |" in out
     assert f"| labelled fraction 1 | {mean:.1f} ±" in out
+
+
+def test_share_of_the_gap_an_ablation_closes_over_the_runs_all_three_have(tmp_path, capsys):
+    """(A - start) / (B - start) of the test means: an ablation of SDNet at 0.7 between the full
+    SDNet at 0.5 and a U-Net at 0.8 closes two thirds of the gap; seed 3, which the ablation lacks,
+    is left out of every side; `--seeds` keeps the named seeds only."""
+    rng = np.random.default_rng(5)
+    levels = {"sdnet": 0.5, "unet": 0.8, "ablation": 0.7}
+    for method, level in levels.items():
+        for seed in ((1, 2) if method == "ablation" else (1, 2, 3)):
+            result = fake_result(method, 1.0, 0, level + (0.1 if seed == 3 else 0), rng)
+            result["spec"]["seed"] = seed
+            write_json(str(tmp_path / "runs" / method / "l1" / f"split0_seed{seed}" / "result.json"), result)
+    results = collect_results(str(tmp_path))
+    g = share_of_gap(results, ("ablation", "last"), ("unet", "last"), ("sdnet", "last"), 1.0, score="mean")
+    assert g["seeds"] == [1, 2] and g["patients"] == 6
+
+    def mean(method):
+        return 100 * np.mean([v["scores"]["mean"] for r in results if r["spec"]["method"] == method
+                              and r["spec"]["seed"] < 3 for v in r["volumes_by_weights"]["last"]["original"]])
+
+    assert g["share"] == pytest.approx((mean("ablation") - mean("sdnet")) / (mean("unet") - mean("sdnet")))
+    assert 0.4 < g["share"] < 0.9
+    assert main([str(tmp_path), "--a", "ablation:last", "--b", "unet:last", "--gap-from", "sdnet:last",
+                 "--fraction", "1", "--score", "mean", "--seeds", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "seeds [2]" in out.splitlines()[-1] and "| split 0, seed 1 |" not in out
+    assert main([str(tmp_path), "--a", "ablation:last", "--b", "unet:last", "--gap-from", "vae:last",
+                 "--fraction", "1"]) == 2
+    assert "--gap-from vae:last: no finished runs of vae" in capsys.readouterr().err
+    assert main([str(tmp_path), "--a", "ablation:last", "--b", "unet:last", "--fraction", "1", "--seeds", "9"]) == 2
+    assert "--seeds 9: no finished runs" in capsys.readouterr().err
