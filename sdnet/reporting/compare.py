@@ -14,6 +14,10 @@ and at a few labelled subjects it is the largest one. So the comparison is also 
 labelled set (one (split, seed) run: the seed picks the subjects), with the paired test over the
 sets' means, the set the unit: the test a result must pass to hold for labelled subjects not
 tried. With three sets it has two degrees of freedom and is weak; its p says so.
+
+An ablation is read by how much of a gap it closes: `--gap-from sdnet:last` with an ablation of
+SDNet as A (`--a-runs`) and the U-Net as B prints (A - SDNet) / (U-Net - SDNet) of the unrounded
+means; `--seeds` keeps some seeds' runs only (one seed's share, or the subjects made so far).
 """
 from __future__ import annotations
 
