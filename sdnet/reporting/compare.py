@@ -74,9 +74,10 @@ def share_of_gap(results, a, b, start, fraction, protocol="original", score="avg
     if not keys:
         raise ValueError(f"no (split, seed) run of {':'.join(a)}, {':'.join(b)} and {':'.join(start)} at fraction "
                          f"{fraction:g} in common")
-    volumes = sorted({k[-1] for k in keys})
-    means = [100 * np.mean([np.mean([s[k] for k in keys if k[-1] == v]) for v in volumes]) for s in sides]
-    mean_a, mean_b, mean_start = means
+    shared = [{k: side[k] for k in keys} for side in sides]
+    volumes, per_patient_a, per_patient_start = per_patient_pairs(shared[0], shared[2])
+    _, per_patient_b, _ = per_patient_pairs(shared[1], shared[2])
+    mean_a, mean_b, mean_start = (100 * m.mean() for m in (per_patient_a, per_patient_b, per_patient_start))
     gap = mean_b - mean_start
     return {"mean_a": mean_a, "mean_b": mean_b, "mean_start": mean_start, "gap": gap,
             "share": (mean_a - mean_start) / gap if gap else math.nan,
