@@ -9,6 +9,7 @@ variation and the per-patient test does not count it. Anything less is "not show
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -43,6 +44,15 @@ def difference_text(difference) -> str:
     """'+6.4 (95 % interval -13.3 to +26.1)' from `paired_difference`; the bare mean without an interval."""
     mean, low, high = difference
     return f"{mean:+.1f}" if math.isnan(low) else f"{mean:+.1f} (95 % interval {low:+.1f} to {high:+.1f})"
+
+
+def p_text(p: float) -> str:
+    """A p-value as the docs quote it: two significant digits of the unrounded value (0.034, 0.0066,
+    and below 1e-3 2.5e-4), so that a quoted p is never rounded twice (0.0145 printed, then 0.015
+    written, where the p is 0.01446)."""
+    if math.isnan(p):
+        return "nan"
+    return re.sub(r"e-0*(\d)", r"e-\1", f"{p:.1e}") if p < 1e-3 else f"{p:.2g}"
 
 
 def verdict(c: dict) -> str:

@@ -29,7 +29,7 @@ import sys
 import numpy as np
 
 from sdnet.evaluation import paired_difference, paired_ttest, per_patient_pairs
-from sdnet.reporting.answer import difference_text
+from sdnet.reporting.answer import difference_text, p_text
 from sdnet.reporting.report import collect_results
 from sdnet.training.spec import method_and_variant
 
@@ -132,13 +132,13 @@ def labelled_set_rows(c: dict) -> list:
     per labelled set, then (from two sets on) the row of the test over the sets, its difference
     with the 95 % interval."""
     rows = [(f"split {s['split']}, seed {s['seed']}", subjects_text(s["subjects"]), f"{s['mean_a']:.1f}",
-             f"{s['mean_b']:.1f}", str(s["patients"]), f"{s['p']:.3g}", f"{s['mean_a'] - s['mean_b']:+.1f}")
+             f"{s['mean_b']:.1f}", str(s["patients"]), p_text(s["p"]), f"{s['mean_a'] - s['mean_b']:+.1f}")
             for s in c["sets"]]
     if len(c["sets"]) < 2:
         return rows
     rows.append((f"over the {len(c['sets'])} labelled sets (the set the unit)", "",
                  f"{np.mean([s['mean_a'] for s in c['sets']]):.1f}", f"{np.mean([s['mean_b'] for s in c['sets']]):.1f}",
-                 "", f"{c['p']:.3g}", difference_text(c["difference"])))
+                 "", p_text(c["p"]), difference_text(c["difference"])))
     return rows
 
 
@@ -227,7 +227,7 @@ def main(argv=None) -> int:
     print(f"| {args.score}, {args.protocol} protocol | {':'.join(c['a'])} | {':'.join(c['b'])} | test patients | "
           "splits | seeds | paired t-test p (per patient) |\n|---|---|---|---|---|---|---|\n"
           f"| labelled fraction {args.fraction:g} | {c['mean_a']:.1f} ± {c['std_a']:.1f} | "
-          f"{c['mean_b']:.1f} ± {c['std_b']:.1f} | {c['patients']} | {c['splits']} | {c['seeds']} | {c['p']:.3g} |\n")
+          f"{c['mean_b']:.1f} ± {c['std_b']:.1f} | {c['patients']} | {c['splits']} | {c['seeds']} | {p_text(c['p'])} |\n")
     print(f"| labelled set | labelled subjects | {':'.join(c['a'])} | {':'.join(c['b'])} | test patients | "
           "paired t-test p (over its test patients; last row: over the sets) | difference (last row: mean over the "
           "sets, 95 % t interval) |\n|---|---|---|---|---|---|---|")

@@ -2,7 +2,7 @@
 labelled sets, and says "not shown" otherwise."""
 import numpy as np
 
-from sdnet.reporting.answer import answer_lines, lead, verdict
+from sdnet.reporting.answer import answer_lines, lead, p_text, verdict
 
 
 def pooled(gaps_by_seed, patients=12, fraction=0.015):
@@ -58,3 +58,9 @@ def test_the_difference_over_sets_comes_with_its_t_interval():
     assert np.allclose((mean, low, high), (np.mean(by_set), np.mean(by_set) - half, np.mean(by_set) + half))
     assert low < 0 < high
     assert f"difference over them {mean:+.1f} (95 % interval {low:+.1f} to {high:+.1f})" in verdict(c)
+
+
+def test_a_p_value_is_printed_as_the_docs_quote_it_from_its_unrounded_value():
+    # 0.01446 printed with three digits is 0.0145, which a reader rounds to 0.015: two digits here
+    assert [p_text(p) for p in (0.01446, 0.3447, 0.0066198, 2.5125e-4, 1.04964e-6, float("nan"))] == \
+        ["0.014", "0.34", "0.0066", "2.5e-4", "1.0e-6", "nan"]

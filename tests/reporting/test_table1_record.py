@@ -1,0 +1,125 @@
+"""The Table 1 page's headline numbers recompute from the record in the repository: each row of its
+equal-terms table and each test column of its ablation table is rebuilt here from the archived runs
+(docs/results/table1_cpu_acdc_runs, ..._ablations) and must appear on the page as written. A number
+edited by hand, or a record changed without the page, fails here."""
+import os
+import re
+
+import pytest
+
+from sdnet.reporting.answer import p_text
+from sdnet.reporting.compare import compare, compare_by_labelled_set, from_other_folder, share_of_gap
+from sdnet.reporting.report import collect_results
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+RESULTS = os.path.join(ROOT, "docs", "results")
+PAGE = os.path.join(RESULTS, "table1_cpu_acdc.md")
+RECORD = os.path.join(RESULTS, "table1_cpu_acdc_runs")
+ABLATIONS = os.path.join(RESULTS, "table1_cpu_acdc_ablations")
+SCORE = "mean"
+TABLE_SEEDS = (1, 2, 3)
+UNET = {0.015: "unet_equal_lr0.001", 1.0: "unet_equal_lr0.0003"}
+
+
+@pytest.fixture(scope="module")
+def page():
+    with open(PAGE, encoding="utf-8") as f:
+        return f.read()
+
+
+@pytest.fixture(scope="module")
+def record():
+    if not os.path.isdir(RECORD):
+        pytest.skip(f"{RECORD}: the Table 1 record is not in this checkout")
+    return [r for r in collect_results(RECORD) if r["spec"]["seed"] in TABLE_SEEDS]
+
+
+def cells(results, method, fraction):
+    """The page's three cells of one method at one fraction: last, best, and the p column
+    (patients / sets, last; best) against the U-Net, or '–' for the U-Net itself."""
+    means, ps = [], []
+    for weights in ("last", "best"):
+        c = compare(results, (method, weights), (UNET[fraction], weights), fraction, score=SCORE)
+        means.append(f"{c['mean_a']:.1f} ± {c['std_a']:.1f}")
+        if method != UNET[fraction]:
+            by_set = compare_by_labelled_set(results, (method, weights), (UNET[fraction], weights), fraction, score=SCORE)
+            ps.append(f"{p_text(c['p'])} / {p_text(by_set['p'])}")
+    return means + ["; ".join(ps) if ps else "–"]
+
+
+@pytest.mark.parametrize("label, methods", [
+    ("U-Net", {0.015: "unet_equal_lr0.001", 1.0: "unet_equal_lr0.0003"}),
+    ("SDNet, stabilised", {0.015: "sdnet_equal_lr0.0003", 1.0: "sdnet_equal_lr0.0003"}),
+    ('SDNet, "faithful"', {0.015: "sdnet_faithful_lr0.001"}),
+    ("self-training", {0.015: "selftrain_equal_lr0.001"}),
+    ("GAN", {0.015: "gan_equal_lr0.0003"}),
+])
+def test_each_row_of_the_equal_terms_table_recomputes_from_the_record(page, record, label, methods):
+    row = [label]
+    for fraction in (0.015, 1.0):
+        row += cells(record, methods[fraction], fraction) if fraction in methods else ["not made", "not made", ""]
+    expected = re.sub(" +", " ", "| " + " | ".join(row) + " |")
+    assert expected in page, f"the page's row differs from the record's:\n{expected}"
+
+
+@pytest.mark.parametrize("ablation", ["seg64", "rounding_false", "labelled_update_alone",
+                                      "labelled_update_with_reconstruction"])
+def test_each_ablation_rows_test_columns_recompute_from_the_record(page, ablation):
+    folder = os.path.join(ABLATIONS, ablation)
+    if not os.path.isdir(folder):
+        pytest.skip(f"{folder}: not in this checkout")
+    results = [r for r in collect_results(RECORD) + from_other_folder(collect_results(folder))
+               if r["spec"]["seed"] == 1]
+    sdnet, unet, ablated = "sdnet_equal_lr0.0003", UNET[1.0], "sdnet_equal_lr0.0003@other"
+    tests, ps, shares = [], [], []
+    for weights in ("last", "best"):
+        c = compare(results, (ablated, weights), (unet, weights), 1.0, score=SCORE)
+        gap = share_of_gap(results, (ablated, weights), (unet, weights), (sdnet, weights), 1.0, score=SCORE)
+        tests.append(f"{c['mean_a']:.1f}")
+        ps.append(p_text(c["p"]))
+        shares.append(f"{100 * gap['share']:.0f} %")
+    expected = f"| {tests[0]} | {tests[1]} | {ps[0]} / {ps[1]} | "
+    lines = [line.replace("−", "-") for line in page.splitlines() if expected in line]
+    assert lines, f"no row of the ablation table has {ablation}'s test columns from the record: {expected}"
+    assert any(" / ".join(shares) in line for line in lines), \
+        f"{ablation}'s row does not give the share of the gap the record gives: {' / '.join(shares)}"
+
+
+def over_seeds_cells(results, a, b, fraction):
+    """'mean ± std / mean ± std | p patients / p seeds (last); ... (best)' of A against B."""
+    means, ps = [], []
+    for weights in ("last", "best"):
+        c = compare(results, (a, weights), (b, weights), fraction, score=SCORE)
+        by_seed = compare_by_labelled_set(results, (a, weights), (b, weights), fraction, score=SCORE)
+        means.append(f"{c['mean_a']:.1f} ± {c['std_a']:.1f}")
+        ps.append(f"{p_text(c['p'])} / {p_text(by_seed['p'])}")
+    return f"{' / '.join(means)} | {'; '.join(ps)} |"
+
+
+@pytest.mark.parametrize("ablation", ["seg64", "rounding_false", "labelled_update_alone",
+                                      "labelled_update_with_reconstruction"])
+def test_an_ablation_on_several_seeds_has_its_over_seeds_row_from_the_record(page, ablation):
+    """Where an ablation ran on more seeds than the first, its table's over-seeds cells (against
+    the U-Net, then its share of the gap against the full SDNet) come from all of them: a seed
+    archived without the table being redone fails here."""
+    folder = os.path.join(ABLATIONS, ablation)
+    if not os.path.isdir(folder):
+        pytest.skip(f"{folder}: not in this checkout")
+    ablated_runs = collect_results(folder)
+    seeds = sorted({r["spec"]["seed"] for r in ablated_runs})
+    if len(seeds) < 2:
+        pytest.skip(f"{ablation}: one seed; its row is the seed-1 table's")
+    results = [r for r in collect_results(RECORD) if r["spec"]["seed"] in seeds] + from_other_folder(ablated_runs)
+    sdnet, unet, ablated = "sdnet_equal_lr0.0003", UNET[1.0], "sdnet_equal_lr0.0003@other"
+    page_ascii = page.replace("−", "-")
+    row = over_seeds_cells(results, ablated, unet, 1.0)
+    assert row in page_ascii, f"{ablation} over seeds {seeds}: the page lacks the record's cells {row}"
+    shares = [f"{100 * share_of_gap(results, (ablated, w), (unet, w), (sdnet, w), 1.0, score=SCORE)['share']:.0f} %"
+              for w in ("last", "best")]
+    against_sdnet = over_seeds_cells(results, ablated, sdnet, 1.0).split(" | ")[1]
+    expected = f"| {' / '.join(shares)} | ({ABLATION_LABELS[ablation]}) vs SDNet: {against_sdnet}"
+    assert expected in page_ascii, f"{ablation} over seeds {seeds}: the page lacks the record's share row {expected}"
+
+
+ABLATION_LABELS = {"seg64": "a", "rounding_false": "b", "labelled_update_alone": "c",
+                   "labelled_update_with_reconstruction": "d"}
