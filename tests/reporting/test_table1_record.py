@@ -1,14 +1,16 @@
-"""The Table 1 page's headline numbers recompute from the record in the repository: each row of its
-equal-terms table and each test column of its ablation table is rebuilt here from the archived runs
-(docs/results/table1_cpu_acdc_runs, ..._ablations) and must appear on the page as written. A number
-edited by hand, or a record changed without the page, fails here."""
+"""The Table 1 page's numbers recompute from the record in the repository: the rows of its
+equal-terms table, the ablations' test columns and over-seeds rows, and the per-subject tables at
+1.5 % are rebuilt here from the archived runs (docs/results/table1_cpu_acdc_runs, ..._ablations)
+and must appear on the page as written. A number edited by hand, rounded twice, or a record changed
+without the page fails here."""
 import os
 import re
 
 import pytest
 
-from sdnet.reporting.answer import p_text
-from sdnet.reporting.compare import compare, compare_by_labelled_set, from_other_folder, share_of_gap
+from sdnet.reporting.answer import difference_text, p_text
+from sdnet.reporting.compare import (compare, compare_by_labelled_set, from_other_folder, share_of_gap,
+                                    subjects_text)
 from sdnet.reporting.report import collect_results
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
@@ -123,3 +125,25 @@ def test_an_ablation_on_several_seeds_has_its_over_seeds_row_from_the_record(pag
 
 ABLATION_LABELS = {"seg64": "a", "rounding_false": "b", "labelled_update_alone": "c",
                    "labelled_update_with_reconstruction": "d"}
+
+
+@pytest.mark.parametrize("method, seeds", [("sdnet_faithful_lr0.001", range(1, 9)),
+                                           ("selftrain_equal_lr0.001", (1, 2, 3)),
+                                           ("gan_equal_lr0.0003", (1, 2, 3))])
+def test_each_labelled_subjects_row_and_the_test_over_them_recompute_from_the_record(page, method, seeds):
+    """The per-subject tables at 1.5 %: each subject's U-Net and method scores and their difference
+    (last / best), then the row of the test over the subjects, difference, interval and p."""
+    results = [r for r in collect_results(RECORD) if r["spec"]["seed"] in seeds]
+    by_weights = {w: compare_by_labelled_set(results, (method, w), (UNET[0.015], w), 0.015, score=SCORE)
+                  for w in ("last", "best")}
+    lines = page.replace("−", "-").splitlines()
+    for last, best in zip(by_weights["last"]["sets"], by_weights["best"]["sets"]):
+        start = f"| {last['seed']} | {subjects_text(last['subjects'])} |"
+        cells = (f"| {last['mean_b']:.1f} / {best['mean_b']:.1f} | {last['mean_a']:.1f} / {best['mean_a']:.1f} | "
+                 f"{last['mean_a'] - last['mean_b']:+.1f} / {best['mean_a'] - best['mean_b']:+.1f} |")
+        assert any(line.startswith(start) and cells in line for line in lines), \
+            f"{method}, seed {last['seed']}: no row {start} ... {cells}"
+    over = [f"{difference_text(by_weights[w]['difference'])}, p = {p_text(by_weights[w]['p'])}" for w in ("last", "best")]
+    expected = f"{over[0]} / {over[1].replace('95 % interval ', '')} |"
+    assert any(f"seeds 1–{max(seeds)}, the subject the unit" in line and expected in line for line in lines), \
+        f"{method}: no row of the test over seeds 1–{max(seeds)} with {expected}"
