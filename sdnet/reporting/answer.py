@@ -52,7 +52,7 @@ def p_text(p: float) -> str:
     written, where the p is 0.01446)."""
     if math.isnan(p):
         return "nan"
-    return re.sub(r"e-0*(\d)", r"e-\1", f"{p:.1e}") if p < 1e-3 else f"{p:.2g}"
+    return re.sub(r"e-0*(\d)", r"e-\1", f"{p:.1e}") if p < 1e-3 else f"{p:#.2g}"
 
 
 def verdict(c: dict) -> str:

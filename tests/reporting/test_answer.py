@@ -62,5 +62,5 @@ def test_the_difference_over_sets_comes_with_its_t_interval():
 
 def test_a_p_value_is_printed_as_the_docs_quote_it_from_its_unrounded_value():
     # 0.01446 printed with three digits is 0.0145, which a reader rounds to 0.015: two digits here
-    assert [p_text(p) for p in (0.01446, 0.3447, 0.0066198, 2.5125e-4, 1.04964e-6, float("nan"))] == \
-        ["0.014", "0.34", "0.0066", "2.5e-4", "1.0e-6", "nan"]
+    assert [p_text(p) for p in (0.01446, 0.3447, 0.0066198, 0.0400, 2.5125e-4, 1.04964e-6, float("nan"))] == \
+        ["0.014", "0.34", "0.0066", "0.040", "2.5e-4", "1.0e-6", "nan"]
