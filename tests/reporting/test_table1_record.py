@@ -20,7 +20,9 @@ RECORD = os.path.join(RESULTS, "table1_cpu_acdc_runs")
 ABLATIONS = os.path.join(RESULTS, "table1_cpu_acdc_ablations")
 SCORE = "mean"
 TABLE_SEEDS = (1, 2, 3)
-UNET = {0.015: "unet_equal_lr0.001", 1.0: "unet_equal_lr0.0003"}
+UNET = {0.015: "unet_equal_lr0.001", 1.0: "unet_equal_lr0.0003"}     # the rate each fraction chose
+ABLATION_LABELS = {"seg64": "a", "rounding_false": "b", "labelled_update_alone": "c",
+                   "labelled_update_with_reconstruction": "d"}
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +31,16 @@ def page():
         return f.read()
 
 
+def record_runs(seeds=None, folder=RECORD):
+    """The finished runs of these seeds (None: all) in a record folder; the test skips where it is absent."""
+    if not os.path.isdir(folder):
+        pytest.skip(f"{folder}: not in this checkout")
+    return [r for r in collect_results(folder) if seeds is None or r["spec"]["seed"] in seeds]
+
+
 @pytest.fixture(scope="module")
 def record():
-    if not os.path.isdir(RECORD):
-        pytest.skip(f"{RECORD}: the Table 1 record is not in this checkout")
-    return [r for r in collect_results(RECORD) if r["spec"]["seed"] in TABLE_SEEDS]
+    return record_runs(TABLE_SEEDS)
 
 
 def cells(results, method, fraction):
@@ -67,11 +74,7 @@ def test_each_row_of_the_equal_terms_table_recomputes_from_the_record(page, reco
 @pytest.mark.parametrize("ablation", ["seg64", "rounding_false", "labelled_update_alone",
                                       "labelled_update_with_reconstruction"])
 def test_each_ablation_rows_test_columns_recompute_from_the_record(page, ablation):
-    folder = os.path.join(ABLATIONS, ablation)
-    if not os.path.isdir(folder):
-        pytest.skip(f"{folder}: not in this checkout")
-    results = [r for r in collect_results(RECORD) + from_other_folder(collect_results(folder))
-               if r["spec"]["seed"] == 1]
+    results = record_runs((1,)) + from_other_folder(record_runs((1,), os.path.join(ABLATIONS, ablation)))
     sdnet, unet, ablated = "sdnet_equal_lr0.0003", UNET[1.0], "sdnet_equal_lr0.0003@other"
     tests, ps, shares = [], [], []
     for weights in ("last", "best"):
@@ -104,14 +107,11 @@ def test_an_ablation_on_several_seeds_has_its_over_seeds_row_from_the_record(pag
     """Where an ablation ran on more seeds than the first, its table's over-seeds cells (against
     the U-Net, then its share of the gap against the full SDNet) come from all of them: a seed
     archived without the table being redone fails here."""
-    folder = os.path.join(ABLATIONS, ablation)
-    if not os.path.isdir(folder):
-        pytest.skip(f"{folder}: not in this checkout")
-    ablated_runs = collect_results(folder)
+    ablated_runs = record_runs(None, os.path.join(ABLATIONS, ablation))
     seeds = sorted({r["spec"]["seed"] for r in ablated_runs})
     if len(seeds) < 2:
         pytest.skip(f"{ablation}: one seed; its row is the seed-1 table's")
-    results = [r for r in collect_results(RECORD) if r["spec"]["seed"] in seeds] + from_other_folder(ablated_runs)
+    results = record_runs(seeds) + from_other_folder(ablated_runs)
     sdnet, unet, ablated = "sdnet_equal_lr0.0003", UNET[1.0], "sdnet_equal_lr0.0003@other"
     page_ascii = page.replace("−", "-")
     row = over_seeds_cells(results, ablated, unet, 1.0)
@@ -123,9 +123,6 @@ def test_an_ablation_on_several_seeds_has_its_over_seeds_row_from_the_record(pag
     assert expected in page_ascii, f"{ablation} over seeds {seeds}: the page lacks the record's share row {expected}"
 
 
-ABLATION_LABELS = {"seg64": "a", "rounding_false": "b", "labelled_update_alone": "c",
-                   "labelled_update_with_reconstruction": "d"}
-
 
 @pytest.mark.parametrize("method, seeds", [("sdnet_faithful_lr0.001", range(1, 9)),
                                            ("selftrain_equal_lr0.001", (1, 2, 3)),
@@ -133,7 +130,7 @@ ABLATION_LABELS = {"seg64": "a", "rounding_false": "b", "labelled_update_alone":
 def test_each_labelled_subjects_row_and_the_test_over_them_recompute_from_the_record(page, method, seeds):
     """The per-subject tables at 1.5 %: each subject's U-Net and method scores and their difference
     (last / best), then the row of the test over the subjects, difference, interval and p."""
-    results = [r for r in collect_results(RECORD) if r["spec"]["seed"] in seeds]
+    results = record_runs(seeds)
     by_weights = {w: compare_by_labelled_set(results, (method, w), (UNET[0.015], w), 0.015, score=SCORE)
                   for w in ("last", "best")}
     lines = page.replace("−", "-").splitlines()
