@@ -27,8 +27,9 @@ ABLATION_LABELS = {"seg64": "a", "rounding_false": "b", "labelled_update_alone":
 
 @pytest.fixture(scope="module")
 def page():
+    """The page with its typographic minus as '-', as Python prints negative numbers."""
     with open(PAGE, encoding="utf-8") as f:
-        return f.read()
+        return f.read().replace("−", "-")
 
 
 def record_runs(seeds=None, folder=RECORD):
@@ -43,17 +44,23 @@ def record():
     return record_runs(TABLE_SEEDS)
 
 
-def cells(results, method, fraction):
-    """The page's three cells of one method at one fraction: last, best, and the p column
-    (patients / sets, last; best) against the U-Net, or '–' for the U-Net itself."""
+def means_and_ps(results, a, b, fraction):
+    """A's 'mean ± std' (last, best) and 'p patients / p sets' against B (last, best): the cells
+    every table here quotes."""
     means, ps = [], []
     for weights in ("last", "best"):
-        c = compare(results, (method, weights), (UNET[fraction], weights), fraction, score=SCORE)
+        c = compare(results, (a, weights), (b, weights), fraction, score=SCORE)
+        by_set = compare_by_labelled_set(results, (a, weights), (b, weights), fraction, score=SCORE)
         means.append(f"{c['mean_a']:.1f} ± {c['std_a']:.1f}")
-        if method != UNET[fraction]:
-            by_set = compare_by_labelled_set(results, (method, weights), (UNET[fraction], weights), fraction, score=SCORE)
-            ps.append(f"{p_text(c['p'])} / {p_text(by_set['p'])}")
-    return means + ["; ".join(ps) if ps else "–"]
+        ps.append(f"{p_text(c['p'])} / {p_text(by_set['p'])}")
+    return means, ps
+
+
+def cells(results, method, fraction):
+    """The equal-terms table's three cells of one method at one fraction: last, best, and the p
+    column against the U-Net, or '–' for the U-Net itself."""
+    means, ps = means_and_ps(results, method, UNET[fraction], fraction)
+    return means + ["; ".join(ps) if method != UNET[fraction] else "–"]
 
 
 @pytest.mark.parametrize("label, methods", [
@@ -84,20 +91,15 @@ def test_each_ablation_rows_test_columns_recompute_from_the_record(page, ablatio
         ps.append(p_text(c["p"]))
         shares.append(f"{100 * gap['share']:.0f} %")
     expected = f"| {tests[0]} | {tests[1]} | {ps[0]} / {ps[1]} | "
-    lines = [line.replace("−", "-") for line in page.splitlines() if expected in line]
+    lines = [line for line in page.splitlines() if expected in line]
     assert lines, f"no row of the ablation table has {ablation}'s test columns from the record: {expected}"
     assert any(" / ".join(shares) in line for line in lines), \
         f"{ablation}'s row does not give the share of the gap the record gives: {' / '.join(shares)}"
 
 
 def over_seeds_cells(results, a, b, fraction):
-    """'mean ± std / mean ± std | p patients / p seeds (last); ... (best)' of A against B."""
-    means, ps = [], []
-    for weights in ("last", "best"):
-        c = compare(results, (a, weights), (b, weights), fraction, score=SCORE)
-        by_seed = compare_by_labelled_set(results, (a, weights), (b, weights), fraction, score=SCORE)
-        means.append(f"{c['mean_a']:.1f} ± {c['std_a']:.1f}")
-        ps.append(f"{p_text(c['p'])} / {p_text(by_seed['p'])}")
+    """'mean ± std / mean ± std | p patients / p seeds (last); ... (best) |' of A against B."""
+    means, ps = means_and_ps(results, a, b, fraction)
     return f"{' / '.join(means)} | {'; '.join(ps)} |"
 
 
@@ -113,15 +115,13 @@ def test_an_ablation_on_several_seeds_has_its_over_seeds_row_from_the_record(pag
         pytest.skip(f"{ablation}: one seed; its row is the seed-1 table's")
     results = record_runs(seeds) + from_other_folder(ablated_runs)
     sdnet, unet, ablated = "sdnet_equal_lr0.0003", UNET[1.0], "sdnet_equal_lr0.0003@other"
-    page_ascii = page.replace("−", "-")
     row = over_seeds_cells(results, ablated, unet, 1.0)
-    assert row in page_ascii, f"{ablation} over seeds {seeds}: the page lacks the record's cells {row}"
+    assert row in page, f"{ablation} over seeds {seeds}: the page lacks the record's cells {row}"
     shares = [f"{100 * share_of_gap(results, (ablated, w), (unet, w), (sdnet, w), 1.0, score=SCORE)['share']:.0f} %"
               for w in ("last", "best")]
     against_sdnet = over_seeds_cells(results, ablated, sdnet, 1.0).split(" | ")[1]
     expected = f"| {' / '.join(shares)} | ({ABLATION_LABELS[ablation]}) vs SDNet: {against_sdnet}"
-    assert expected in page_ascii, f"{ablation} over seeds {seeds}: the page lacks the record's share row {expected}"
-
+    assert expected in page, f"{ablation} over seeds {seeds}: the page lacks the record's share row {expected}"
 
 
 @pytest.mark.parametrize("method, seeds", [("sdnet_faithful_lr0.001", range(1, 9)),
@@ -133,7 +133,7 @@ def test_each_labelled_subjects_row_and_the_test_over_them_recompute_from_the_re
     results = record_runs(seeds)
     by_weights = {w: compare_by_labelled_set(results, (method, w), (UNET[0.015], w), 0.015, score=SCORE)
                   for w in ("last", "best")}
-    lines = page.replace("−", "-").splitlines()
+    lines = page.splitlines()
     for last, best in zip(by_weights["last"]["sets"], by_weights["best"]["sets"]):
         start = f"| {last['seed']} | {subjects_text(last['subjects'])} |"
         cells = (f"| {last['mean_b']:.1f} / {best['mean_b']:.1f} | {last['mean_a']:.1f} / {best['mean_a']:.1f} | "
