@@ -1,8 +1,9 @@
 """The Table 1 page's numbers recompute from the record in the repository: the rows of its
-equal-terms table, the ablations' test columns and over-seeds rows, and the per-subject tables at
-1.5 % are rebuilt here from the archived runs (docs/results/table1_cpu_acdc_runs, ..._ablations)
+equal-terms table, the ablations' test columns and over-seeds rows, the per-subject tables at
+1.5 % and the tuning runs' cells are rebuilt here from the archived runs (docs/results/table1_cpu_acdc_runs, ..._ablations)
 and must appear on the page as written. A number edited by hand, rounded twice, or a record changed
 without the page fails here."""
+import csv
 import os
 import re
 
@@ -11,6 +12,7 @@ import pytest
 from sdnet.reporting.answer import difference_text, p_text
 from sdnet.reporting.compare import (compare, compare_by_labelled_set, from_other_folder, share_of_gap,
                                     subjects_text)
+from sdnet.reporting.equal_terms import per_patient_mean
 from sdnet.reporting.report import collect_results
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
@@ -144,3 +146,40 @@ def test_each_labelled_subjects_row_and_the_test_over_them_recompute_from_the_re
     expected = f"{over[0]} / {over[1].replace('95 % interval ', '')} |"
     assert any(f"seeds 1–{max(seeds)}, the subject the unit" in line and expected in line for line in lines), \
         f"{method}: no row of the test over seeds 1–{max(seeds)} with {expected}"
+
+
+def tuning_cells(method, rate, fraction):
+    """A tuning run's two cells (seed 1): 'best validation (epoch), epochs', the epoch counted over
+    all of the run's phases as its training log lists them, and 'test last / best'; None where the
+    record lacks the run."""
+    folder = os.path.join(RECORD, "runs", f"{method}_equal_lr{rate}", f"l{fraction:g}", "split0")
+    if not os.path.isfile(os.path.join(folder, "result.json")):
+        return None
+    with open(os.path.join(folder, "training_log.csv"), encoding="utf-8") as f:
+        validation = [float(row["val_dice"]) for row in csv.DictReader(f)]
+    best = max(range(len(validation)), key=validation.__getitem__)
+    (result,) = [r for r in record_runs((1,)) if r["spec"]["variant"] == f"equal_lr{rate}"
+                 and r["spec"]["method"] == method and r["spec"]["fraction"] == fraction]
+    tests = [per_patient_mean([result], w, SCORE)[0] for w in ("last", "best")]
+    return f"{validation[best]:.3f} ({best + 1}), {len(validation)}", f"{tests[0]:.1f} / {tests[1]:.1f}"
+
+
+@pytest.mark.parametrize("label, method, fraction", [("GAN", "gan", 0.015), ("Mean Teacher", "mean_teacher", 0.015),
+                                                     ("self-training", "selftrain", 1.0)])
+def test_each_tuning_runs_cells_recompute_from_the_record(page, label, method, fraction):
+    """The tuning tables (seed 1, the three rates): each run's best validation Dice with its epoch
+    and its number of epochs, and its test means with the last and best weights, in the rate's
+    column of the method's two rows."""
+    lines = page.splitlines()
+    made = 0
+    for column, rate in enumerate(("0.0001", "0.0003", "0.001"), start=1):
+        found = tuning_cells(method, rate, fraction)
+        if found is None:
+            continue
+        made += 1
+        for row, cell in zip(("best validation (epoch), epochs", "test, last / best"), found):
+            start = f"| {label}: {row} |"
+            assert any(line.startswith(start) and cell in line.split("|")[column + 1] for line in lines
+                       if line.count("|") == 5), f"{label}, {rate}: no row {start} with {cell} in the rate's column"
+    if not made:
+        pytest.skip(f"{label} at {fraction:g}: no tuning run in the record")
