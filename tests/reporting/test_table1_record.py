@@ -1,8 +1,8 @@
 """The Table 1 page's numbers recompute from the record in the repository: the rows of its
 equal-terms table, the ablations' test columns and over-seeds rows, the per-subject tables at
-1.5 % and the tuning runs' cells are rebuilt here from the archived runs (docs/results/table1_cpu_acdc_runs, ..._ablations)
-and must appear on the page as written. A number edited by hand, rounded twice, or a record changed
-without the page fails here."""
+1.5 % and the tuning runs' cells are rebuilt here from the archived runs
+(docs/results/table1_cpu_acdc_runs, ..._ablations) and must appear on the page as written. A
+number edited by hand, rounded twice, or a record changed without the page fails here."""
 import csv
 import os
 import re
