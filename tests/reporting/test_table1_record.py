@@ -140,7 +140,8 @@ def test_an_ablation_on_several_seeds_has_its_over_seeds_row_from_the_record(pag
 
 @pytest.mark.parametrize("method, seeds", [("sdnet_faithful_lr0.001", range(1, 9)),
                                            ("selftrain_equal_lr0.001", (1, 2, 3)),
-                                           ("gan_equal_lr0.0003", (1, 2, 3))])
+                                           ("gan_equal_lr0.0003", (1, 2, 3)),
+                                           ("mean_teacher_equal_lr0.001", (1, 2, 3))])
 def test_each_labelled_subjects_row_and_the_test_over_them_recompute_from_the_record(page, method, seeds):
     """The per-subject tables at 1.5 %: each subject's U-Net and method scores and their difference
     (last / best), then the row of the test over the subjects, difference, interval and p."""
