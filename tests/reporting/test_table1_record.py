@@ -15,7 +15,7 @@ from sdnet.reporting.compare import (compare, compare_by_labelled_set, from_othe
                                     subjects_text)
 from sdnet.reporting.equal_terms import per_patient_mean
 from sdnet.reporting.report import collect_results
-from sdnet.training.spec import method_and_variant
+from sdnet.training.spec import RunSpec, method_and_variant, run_path
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 RESULTS = os.path.join(ROOT, "docs", "results")
@@ -161,32 +161,32 @@ def test_each_labelled_subjects_row_and_the_test_over_them_recompute_from_the_re
         f"{method}: no row of the test over seeds 1–{max(seeds)} with {expected}"
 
 
-def tuning_cells(method, rate, fraction):
+def tuning_cells(record, method, rate, fraction):
     """A tuning run's two cells (seed 1): 'best validation (epoch), epochs', the epoch counted over
     all of the run's phases as its training log lists them, and 'test last / best'; None where the
     record lacks the run."""
-    folder = os.path.join(RECORD, "runs", f"{method}_equal_lr{rate}", f"l{fraction:g}", "split0")
-    if not os.path.isfile(os.path.join(folder, "result.json")):
+    spec = RunSpec(method, fraction, split=0, seed=1, variant=f"equal_lr{rate}")
+    found = [r for r in record if r["spec"]["seed"] == 1 and np.isclose(r["spec"]["fraction"], fraction)
+             and method_and_variant(r["spec"]["method"], r["spec"].get("variant")) == f"{method}_{spec.variant}"]
+    if not found:
         return None
-    with open(os.path.join(folder, "training_log.csv"), encoding="utf-8") as f:
+    with open(os.path.join(run_path(RECORD, spec), "training_log.csv"), encoding="utf-8") as f:
         validation = [float(row["val_dice"]) for row in csv.DictReader(f)]
     best = max(range(len(validation)), key=validation.__getitem__)
-    (result,) = [r for r in record_runs((1,)) if r["spec"]["variant"] == f"equal_lr{rate}"
-                 and r["spec"]["method"] == method and r["spec"]["fraction"] == fraction]
-    tests = [per_patient_mean([result], w, SCORE)[0] for w in ("last", "best")]
+    tests = [per_patient_mean(found, w, SCORE)[0] for w in ("last", "best")]
     return f"{validation[best]:.3f} ({best + 1}), {len(validation)}", f"{tests[0]:.1f} / {tests[1]:.1f}"
 
 
 @pytest.mark.parametrize("label, method, fraction", [("GAN", "gan", 0.015), ("Mean Teacher", "mean_teacher", 0.015),
                                                      ("self-training", "selftrain", 1.0)])
-def test_each_tuning_runs_cells_recompute_from_the_record(page, label, method, fraction):
+def test_each_tuning_runs_cells_recompute_from_the_record(page, record, label, method, fraction):
     """The tuning tables (seed 1, the three rates): each run's best validation Dice with its epoch
     and its number of epochs, and its test means with the last and best weights, in the rate's
     column of the method's two rows."""
     lines = page.splitlines()
     made = 0
     for column, rate in enumerate(("0.0001", "0.0003", "0.001"), start=1):
-        found = tuning_cells(method, rate, fraction)
+        found = tuning_cells(record, method, rate, fraction)
         if found is None:
             continue
         made += 1
