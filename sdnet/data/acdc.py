@@ -250,6 +250,16 @@ def open_cardiac_folder(root, image_size=PAPER_IMAGE_SIZE, spacing_mm=PAPER_SPAC
                             spacing_mm=spacing_mm, cache_dir=cache_dir, heart_slices_only=False)
 
 
+def open_recorded_dataset(dataset: dict, root=None, cache_dir=None):
+    """The data set a run recorded (run.json's "dataset": its folder, preprocessing, label codes
+    and cardiac phase), opened as `open_cardiac_folder` opened it; `root` where it has moved."""
+    pre, phase = dataset["preprocessing"], dataset.get("phase", "all")
+    loader = open_cardiac_folder(root or dataset["root"], int(pre["image_size"]), float(pre["pixel_mm"]),
+                                 cache_dir=cache_dir,
+                                 structures={s: dataset["label_codes"][s] for s in dataset["structures"]})
+    return loader.keep_phase(None if phase == "all" else phase)
+
+
 def _phantom(cache_dir=None):
     from sdnet.data.phantom import default_phantom_root, ensure_phantom
 

@@ -29,7 +29,7 @@ def batchnorm_modes(folder, weights="best", data=None, test=False) -> dict:
     training mode uses batches of the run's batch size. `test`: also "test_moving" and
     "test_recomputed", each {"mean": mean of the structures, "avg": pooled soft Dice} in %,
     the original protocol (per patient)."""
-    from sdnet.data.acdc import open_cardiac_folder
+    from sdnet.data.acdc import open_recorded_dataset
     from sdnet.evaluation import evaluate, slice_dice, summarise
     from sdnet.inference import load_model
     from sdnet.nn.precise_bn import recalibrate_batchnorm
@@ -38,11 +38,7 @@ def batchnorm_modes(folder, weights="best", data=None, test=False) -> dict:
     from sdnet.training.spec import RunSpec
 
     model = load_model(folder, weights, allow_unfinished=True)     # screening reads runs in progress
-    pre = model.dataset["preprocessing"]
-    phase = model.dataset.get("phase", "all")
-    loader = open_cardiac_folder(data or model.dataset["root"], int(pre["image_size"]), float(pre["pixel_mm"]),
-                                 structures={s: model.label_codes[s] for s in model.structures})
-    loader, split = loader.keep_phase(None if phase == "all" else phase), model.spec["split"]
+    loader, split = open_recorded_dataset(model.dataset, data), model.spec["split"]
     validation = loader.load_labelled_data(split, "validation")
     size = model.config.batch_size
     inference = model.segment(validation.images)
