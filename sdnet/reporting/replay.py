@@ -14,19 +14,22 @@ label codes, as `sdnet.reporting.batchnorm` reads them.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 
+import numpy as np
 
-def read_log(folder) -> dict:
-    """{(phase, epoch): row} of a training_log.csv, the values as floats."""
-    path = os.path.join(folder, "training_log.csv")
-    if not os.path.exists(path):
+
+def rows_by_epoch(run) -> dict:
+    """{(phase, epoch): {column: value}} of a run's training log (`curves.read_log`'s columns as
+    rows, missing values left out); {} where the run has logged nothing yet."""
+    from sdnet.reporting.curves import read_log
+
+    if not os.path.exists(os.path.join(run, "training_log.csv")):
         return {}
-    with open(path, encoding="utf-8") as f:
-        return {(int(r["phase"]), int(r["epoch"])): {k: float(v) for k, v in r.items() if v not in ("", None)}
-                for r in csv.DictReader(f)}
+    log = read_log(run)
+    return {(int(phase), int(epoch)): {k: float(v[i]) for k, v in log.items() if not np.isnan(v[i])}
+            for i, (phase, epoch) in enumerate(zip(log["phase"], log["epoch"]))}
 
 
 def replay(run_folder, checkpoint, out, changes=None, epochs=1, data=None, cache_dir=None, loader=None) -> list:
@@ -66,8 +69,8 @@ def replay(run_folder, checkpoint, out, changes=None, epochs=1, data=None, cache
     os.makedirs(out, exist_ok=True)
     save_checkpoint(loop.folder.checkpoint_path, arrays, state)
     loop.fit(stop_after_epochs=epochs)
-    logged = read_log(run_folder)
-    return [(phase, epoch, logged.get((phase, epoch)), row) for (phase, epoch), row in sorted(read_log(out).items())]
+    logged = rows_by_epoch(run_folder)
+    return [(phase, epoch, logged.get((phase, epoch)), row) for (phase, epoch), row in sorted(rows_by_epoch(out).items())]
 
 
 def main(argv=None):
